@@ -1,0 +1,100 @@
+"""Lazy, quiet TensorFlow/Keras import and compute-device selection.
+
+Nothing in ``digitpad.core`` imports TensorFlow at module level; code that needs it calls
+:func:`tf` or :func:`keras` at the point of use. The first call sets TensorFlow's environment
+(quiet C++ logs, Keras on the TensorFlow backend) and imports it, which takes a few seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from types import ModuleType
+
+from digitpad.core.errors import DeviceError
+
+_lock = threading.Lock()
+_device_used: str | None = None
+
+
+def _prepare_environment() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
+
+
+def tf() -> ModuleType:
+    """Import and return ``tensorflow`` (quietly, once)."""
+    with _lock:
+        _prepare_environment()
+        import tensorflow
+
+        return tensorflow
+
+
+def keras() -> ModuleType:
+    """Import and return ``keras`` (Keras 3 on the TensorFlow backend)."""
+    tf()
+    import keras as _keras
+
+    return _keras
+
+
+def list_gpus() -> list[str]:
+    """Names of the GPUs TensorFlow can use (empty on a machine without one)."""
+    try:
+        return [d.name for d in tf().config.list_physical_devices("GPU")]
+    except Exception:  # a broken CUDA install must not stop CPU use
+        return []
+
+
+def resolve_device(device: str = "auto") -> str:
+    """Turn ``cpu``, ``gpu``, ``gpu:N`` or ``auto`` into a TensorFlow device string.
+
+    Returns
+    -------
+    str
+        ``"/CPU:0"`` or ``"/GPU:N"``.
+
+    Raises
+    ------
+    DeviceError
+        ``gpu`` was asked for and no GPU is present.
+    """
+    device = (device or "auto").strip().lower()
+    if device == "cpu":
+        return "/CPU:0"
+    gpus = list_gpus()
+    if device == "auto":
+        return "/GPU:0" if gpus else "/CPU:0"
+    if device.startswith("gpu"):
+        index = 0
+        if ":" in device:
+            try:
+                index = int(device.split(":", 1)[1])
+            except ValueError:
+                raise DeviceError(f"device {device!r} is not cpu, gpu, gpu:N or auto.") from None
+        if not gpus:
+            raise DeviceError(
+                "device 'gpu' was requested but TensorFlow sees no GPU on this machine "
+                "(use --device cpu or auto)."
+            )
+        if index >= len(gpus):
+            raise DeviceError(f"device 'gpu:{index}' was requested but only {len(gpus)} GPU(s) exist.")
+        return f"/GPU:{index}"
+    raise DeviceError(f"device {device!r} is not cpu, gpu, gpu:N or auto.")
+
+
+def describe_device(tf_device: str) -> str:
+    """Human-readable name of a TensorFlow device string, e.g. ``"CPU"`` or ``"GPU:0 (…)"``."""
+    if tf_device.upper().startswith("/GPU"):
+        index = int(tf_device.split(":")[1])
+        try:
+            details = tf().config.experimental.get_device_details(
+                tf().config.list_physical_devices("GPU")[index]
+            )
+            name = details.get("device_name")
+        except Exception:
+            name = None
+        return f"GPU:{index}" + (f" ({name})" if name else "")
+    return "CPU"

@@ -1,0 +1,32 @@
+"""Shared test set-up: offscreen Qt, isolated settings and user data, small real MNIST subsets."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory, monkeypatch):
+    """Every test gets its own DIGITPAD_HOME and XDG config dir (QSettings lands there)."""
+    home = tmp_path_factory.mktemp("digitpad_home")
+    monkeypatch.setenv("DIGITPAD_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    yield
+
+
+@pytest.fixture(scope="session")
+def mnist_small():
+    """A real, small MNIST subset: 3000 training and 1000 test images (uint8), from the bundled set."""
+    from digitpad.core.data import load_dataset
+
+    ds = load_dataset(None)
+    return ds.subset(n_train=3000, n_test=1000, seed=0)
