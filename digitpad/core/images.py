@@ -1,0 +1,242 @@
+"""Reading image files into ink-bright float arrays.
+
+:func:`load_image` accepts anything Pillow can read and returns a float32 2-D array in [0, 1] with
+the digitpad convention: 0 = background, 1 = ink. On the way it
+
+* takes the first frame of animations (GIF, APNG, multi-page TIFF);
+* applies the EXIF orientation tag (photos from phones are often stored sideways);
+* reads every pixel mode: 1, L, P (with or without transparency), LA, PA, RGB, RGBA, CMYK, YCbCr,
+  I;16, I, F and the rest by conversion;
+* reads strokes drawn on a transparent background (colour channels without contrast) from the
+  alpha channel;
+* detects polarity from the image border: dark ink on light paper is inverted, and the background
+  level is stretched to 0 and the brightest ink to 1 (so photos of paper work);
+* never decodes a huge image at full size when it can avoid it: JPEGs are decoded reduced
+  (``Image.draft``), other images are reduced right after decoding, and anything that would need
+  more than :data:`MAX_PIXELS` pixels decoded is refused.
+
+Every failure is an :class:`~digitpad.core.errors.ImageError` whose message is one sentence naming
+the file.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from digitpad.core.errors import ImageError
+
+#: Largest number of pixels digitpad decodes at once (about a 48-megapixel photo). JPEGs larger
+#: than this are decoded at a reduced scale; other formats larger than this are refused.
+MAX_PIXELS: int = 48_000_000
+
+#: Images whose longest side exceeds this are reduced to about this size before any processing.
+WORK_SIDE: int = 2048
+
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_EXIF_ORIENTATION = 0x0112
+_REDUCIBLE = {"L", "LA", "RGB", "RGBA", "RGBa", "La", "I", "F", "CMYK", "P", "1"}
+
+
+def _fail(path: Path, what: str) -> ImageError:
+    return ImageError(f"cannot read image {str(path)!r}: {what}.")
+
+
+def _open_checked(path: Path) -> Image.Image:
+    """Open an image lazily (no pixel data decoded yet), turning every failure into ImageError."""
+    if not path.exists():
+        raise _fail(path, "the file does not exist")
+    if path.is_dir():
+        raise _fail(path, "it is a folder, not a file")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise _fail(path, exc.strerror or "it cannot be accessed") from None
+    if size == 0:
+        raise _fail(path, "the file is empty (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(path)
+    except Image.DecompressionBombError:
+        raise _fail(path, f"it is too large to decode safely (over {Image.MAX_IMAGE_PIXELS * 2} pixels)") from None
+    except UnidentifiedImageError:
+        raise _fail(path, "it is not an image file in a format Pillow can read") from None
+    except PermissionError:
+        raise _fail(path, "permission denied") from None
+    except (OSError, SyntaxError, ValueError, EOFError, TypeError, IndexError) as exc:
+        raise _fail(path, f"the file is corrupt ({_reason(exc)})") from None
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().rstrip(".") or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def _decode(img: Image.Image, path: Path) -> tuple[Image.Image, int]:
+    """Decode the first frame at a bounded size; return it with its EXIF orientation."""
+    try:
+        if getattr(img, "n_frames", 1) > 1:
+            img.seek(0)
+        try:
+            orientation = int(img.getexif().get(_EXIF_ORIENTATION, 1) or 1)
+        except Exception:  # a broken EXIF block must not make a readable image unreadable
+            orientation = 1
+        w, h = img.size
+        if w <= 0 or h <= 0:
+            raise _fail(path, "it has no pixels")
+        if img.format == "JPEG" and (w * h > MAX_PIXELS or max(w, h) > WORK_SIDE):
+            # DCT scaling: decode directly at 1/2, 1/4 or 1/8 size, never at full size.
+            factor = max(w, h) / WORK_SIDE
+            img.draft(None, (max(1, math.ceil(w / factor)), max(1, math.ceil(h / factor))))
+            w, h = img.size
+        if w * h > MAX_PIXELS:
+            raise _fail(path, f"it is too large ({img.size[0]}x{img.size[1]} pixels; the limit is {MAX_PIXELS} pixels)")
+        img.load()
+    except ImageError:
+        raise
+    except MemoryError:
+        raise _fail(path, "there is not enough memory to decode it") from None
+    except Image.DecompressionBombError:
+        raise _fail(path, "it is too large to decode safely") from None
+    except (OSError, SyntaxError, ValueError, EOFError, TypeError, IndexError, KeyError) as exc:
+        msg = _reason(exc)
+        if "truncated" in msg.lower():
+            raise _fail(path, "the file is truncated") from None
+        raise _fail(path, f"the file is corrupt ({msg})") from None
+    except Exception as exc:  # any decoder bug in a plugin: still one sentence, never a traceback
+        raise _fail(path, f"decoding failed ({_reason(exc)})") from None
+
+    if max(img.size) > WORK_SIDE:
+        factor = math.ceil(max(img.size) / WORK_SIDE)
+        img = _reduce(img, factor)
+    transpose = _TRANSPOSE.get(orientation)
+    if transpose is not None:
+        img = img.transpose(transpose)
+    return img, orientation
+
+
+def _reduce(img: Image.Image, factor: int) -> Image.Image:
+    """Shrink by an integer factor with box averaging, converting modes ``reduce`` cannot take."""
+    if img.mode in ("P", "1"):
+        img = img.convert("RGBA" if "transparency" in img.info else "L")
+    elif img.mode not in _REDUCIBLE:
+        img = img.convert("F") if img.mode.startswith("I") else img.convert("RGBA")
+    return img.reduce(factor)
+
+
+def _channels(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
+    """Return (brightness, alpha or None) as float32 arrays in [0, 1]."""
+    mode = img.mode
+    if mode == "P" or mode == "PA":
+        has_alpha = mode == "PA" or "transparency" in img.info
+        img = img.convert("RGBA" if has_alpha else "RGB")
+        mode = img.mode
+    if mode in ("RGBa", "La"):
+        img = img.convert("RGBA")
+        mode = "RGBA"
+    if mode in ("LA", "RGBA"):
+        alpha = np.asarray(img.getchannel("A"), dtype=np.float32) / np.float32(255.0)
+        grey = np.asarray(img.convert("L"), dtype=np.float32) / np.float32(255.0)
+        return grey, alpha
+    if mode.startswith("I") or mode == "F":
+        arr = np.asarray(img.convert("F") if mode not in ("I", "F") else img, dtype=np.float32)
+        arr = np.where(np.isfinite(arr), arr, np.float32(0.0)).astype(np.float32, copy=False)
+        lo, hi = float(arr.min()), float(arr.max())
+        if mode == "F" and lo >= 0.0 and hi <= 1.0:
+            return arr, None
+        if lo >= 0.0:
+            top = 255.0 if hi <= 255.0 else 65535.0 if hi <= 65535.0 else hi
+            return arr / np.float32(top), None
+        return (arr - np.float32(lo)) / np.float32(hi - lo if hi > lo else 1.0), None
+    if mode not in ("L", "1", "RGB"):
+        img = img.convert("RGB")
+    grey = np.asarray(img.convert("L"), dtype=np.float32) / np.float32(255.0)
+    return grey, None
+
+
+def _border(a: np.ndarray) -> np.ndarray:
+    h, w = a.shape
+    k = max(1, min(h, w) // 50)
+    return np.concatenate([a[:k].ravel(), a[-k:].ravel(), a[:, :k].ravel(), a[:, -k:].ravel()])
+
+
+def _ink(grey: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+    """Turn brightness (and alpha) into an ink-bright array with background 0 and ink up to 1."""
+    if alpha is not None and float(alpha.min()) < 0.99:
+        opaque = alpha > 0.5
+        colours = grey[opaque]
+        if colours.size == 0 or float(colours.max() - colours.min()) < 0.1:
+            # Strokes on a transparent background: the colour says nothing, the alpha is the ink.
+            grey = alpha
+            alpha = None
+        else:
+            # Composite over a background that contrasts with the opaque colours.
+            back = np.float32(0.0 if float(colours.mean()) > 0.5 else 1.0)
+            grey = grey * alpha + back * (np.float32(1.0) - alpha)
+
+    border = _border(grey)
+    bg = float(np.median(border))
+    if abs(bg - 0.5) < 0.1:
+        bg = float(np.median(grey))
+    if bg > 0.5:
+        ink = np.float32(1.0) - grey
+        border = 1.0 - border
+        bg = 1.0 - bg
+    else:
+        ink = grey
+    mad = float(np.median(np.abs(border - bg)))
+    lo = bg + 3.0 * 1.4826 * mad
+    peak = float(ink.max())
+    if peak - lo < 0.05:
+        return np.zeros_like(ink, dtype=np.float32)
+    out = (ink - np.float32(lo)) * np.float32(1.0 / (peak - lo))
+    return np.clip(out, 0.0, 1.0).astype(np.float32, copy=False)
+
+
+def load_image(path: str | os.PathLike) -> np.ndarray:
+    """Read an image file as a float32 2-D array in [0, 1], ink bright (1) on dark (0).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Any file Pillow can read (PNG, JPEG, BMP, GIF, TIFF, WebP, ...).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (H, W) in [0, 1]; images with a side over :data:`WORK_SIDE` come back reduced to
+        about that size. An image without contrast comes back all zeros (blank).
+
+    Raises
+    ------
+    ImageError
+        One sentence naming the file: missing, a folder, empty, not an image, truncated, corrupt
+        or too large.
+    """
+    path = Path(path)
+    img = _open_checked(path)
+    try:
+        with img:
+            frame, _ = _decode(img, path)
+            grey, alpha = _channels(frame)
+    except ImageError:
+        raise
+    except MemoryError:
+        raise _fail(path, "there is not enough memory to decode it") from None
+    except Exception as exc:  # conversion bugs in exotic modes: still one sentence
+        raise _fail(path, f"its pixel format cannot be converted ({_reason(exc)})") from None
+    return _ink(grey, alpha)
