@@ -715,11 +715,13 @@ def cmd_evaluate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     import numpy as np
 
     from digitpad.core.data import load_dataset
-    from digitpad.core.training import evaluate
 
     path = _model_path(args.model)
     loaded = _load(path)
     dataset = load_dataset(args.data)
+
+    from digitpad.core.training import evaluate
+
     if dataset.x_test is not None and len(dataset.x_test):
         x, y, split = dataset.x_test, dataset.y_test, "test"
     else:
@@ -781,13 +783,7 @@ def cmd_predict(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     for image_path in args.images:
         entry: dict[str, Any] = {"path": image_path}
         try:
-            if not os.path.exists(image_path):
-                raise _FileProblem("no such file")
-            if os.path.isdir(image_path):
-                raise _FileProblem("it is a folder, not an image")
             norm = normalize_image(image_path)
-        except _FileProblem as exc:
-            entry["error"] = f"{exc}."
         except DigitpadError as exc:
             entry["error"] = str(exc)
         except (OSError, ValueError) as exc:
@@ -828,10 +824,6 @@ def cmd_predict(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         bad = sum("error" in e for e in entries)
         print(f"{PROG}: error: {bad} of {len(entries)} image(s) could not be read.", file=err)
     return EXIT_ERROR if failed else EXIT_OK
-
-
-class _FileProblem(Exception):
-    pass
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,512 @@
+"""The ``digitpad`` command line, run as a real process for the main paths and in-process for
+argument-level checks. Trainings are tiny (2000 images, one epoch) and shared by the module."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from digitpad import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300, env_extra: dict | None = None):
+    env = dict(os.environ)
+    env.pop("DIGITPAD_DEBUG", None)
+    if env_extra:
+        env.update(env_extra)
+    return subprocess.run(
+        [sys.executable, "-m", "digitpad", *args],
+        capture_output=True,
+        text=True,
+        cwd=str(cwd or ROOT),
+        env=env,
+        timeout=timeout,
+    )
+
+
+def assert_clean_error(proc_or_err: str, rc: int, expected_rc: int = 1, allow_unexpected: bool = False) -> str:
+    """One `digitpad: error:` line on stderr, the expected status, no traceback."""
+    err = proc_or_err
+    assert rc == expected_rc, err
+    assert "Traceback" not in err
+    lines = [ln for ln in err.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1, f"expected one line on stderr, got:\n{err}"
+    assert lines[0].startswith("digitpad: error: "), lines[0]
+    if not allow_unexpected:
+        assert "unexpected" not in lines[0], lines[0]
+    return lines[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# one real training shared by the module
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """`digitpad train --arch fast --epochs 1 --limit 2000` as a real process."""
+    folder = tmp_path_factory.mktemp("cli_model")
+    out = folder / "m.keras"
+    proc = run_cli(
+        "train", "--arch", "fast", "--epochs", "1", "--limit", "2000", "--test-limit", "2000",
+        "--device", "cpu", "--out", str(out),
+    )
+    return types.SimpleNamespace(proc=proc, path=out)
+
+
+@pytest.mark.slow
+def test_train_produces_loadable_model_and_epoch_lines(trained):
+    proc = trained.proc
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    out = proc.stdout
+    assert "device: CPU" in out
+    epoch_lines = [ln for ln in out.splitlines() if ln.startswith("epoch 1/1")]
+    assert len(epoch_lines) == 1, out
+    for key in ("loss", "acc", "val_loss", "val_acc", "time"):
+        assert f"{key} " in epoch_lines[0]
+    assert "test accuracy:" in out
+    assert f"saved model to {trained.path.resolve()}" in out
+    # stderr is not a terminal here: no carriage-return progress spam
+    assert "\r" not in proc.stderr
+    assert trained.path.is_file() and trained.path.stat().st_size > 0
+
+    from digitpad.core.modelfile import load_model, read_metadata
+
+    loaded = load_model(trained.path)
+    assert tuple(loaded.model.output_shape) == (None, 10)
+    meta = read_metadata(trained.path)
+    assert "fast" in json.dumps(meta)
+
+
+@pytest.mark.slow
+def test_evaluate_json(trained):
+    assert trained.proc.returncode == 0, trained.proc.stderr
+    proc = run_cli("evaluate", "--model", str(trained.path), "--limit", "1000", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert set(data) >= {"model", "data", "n", "accuracy", "loss", "per_class", "confusion"}
+    assert data["n"] == 1000
+    assert 0.85 <= data["accuracy"] <= 1.0  # 2000 images, one epoch of `fast`
+    assert 0.0 < data["loss"] < 1.0
+    assert len(data["per_class"]) == 10 and all(0.0 <= v <= 1.0 for v in data["per_class"])
+    conf = np.array(data["confusion"])
+    assert conf.shape == (10, 10) and conf.sum() == 1000
+    assert np.trace(conf) / 1000 == pytest.approx(data["accuracy"], abs=1e-6)
+
+
+@pytest.mark.slow
+def test_evaluate_text_table(trained, capsys):
+    assert trained.proc.returncode == 0, trained.proc.stderr
+    rc = cli.main(["evaluate", "--model", str(trained.path), "--limit", "500"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "accuracy:" in out and "loss:" in out and "per-class accuracy:" in out
+    matrix = out.split("confusion matrix")[1].strip().splitlines()[1:]
+    assert len(matrix) == 11  # header + 10 digits
+    widths = {len(line) for line in matrix}
+    assert len(widths) == 1, "confusion matrix rows are not aligned"
+    counts = [int(v) for line in matrix[1:] for v in line.split()[1:]]
+    assert sum(counts) == 500
+
+
+def _save_png(array: np.ndarray, path: Path) -> Path:
+    from PIL import Image
+
+    Image.fromarray(array).save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def digit_pngs(tmp_path_factory):
+    """Real MNIST test digits as PNG files: light-on-dark, dark-on-light and upscaled."""
+    from PIL import Image
+
+    from digitpad.core.data import load_dataset
+
+    ds = load_dataset(None)
+    folder = tmp_path_factory.mktemp("pngs")
+    files, labels = [], []
+    for i in range(8):
+        img = ds.x_test[i]
+        if i % 2 == 1:  # dark ink on light paper, four times the size
+            big = Image.fromarray(255 - img).resize((112, 112), Image.Resampling.BILINEAR)
+            path = folder / f"digit{i}_inverted.png"
+            big.save(path)
+        else:
+            path = _save_png(img, folder / f"digit{i}.png")
+        files.append(path)
+        labels.append(int(ds.y_test[i]))
+    blank = _save_png(np.full((50, 50), 255, np.uint8), folder / "blank.png")
+    bogus = folder / "notes.png"
+    bogus.write_text("this is not an image\n")
+    return types.SimpleNamespace(files=files, labels=labels, blank=blank, bogus=bogus)
+
+
+@pytest.mark.slow
+def test_predict_text_and_json(trained, digit_pngs):
+    assert trained.proc.returncode == 0, trained.proc.stderr
+    files = [str(p) for p in digit_pngs.files]
+    proc = run_cli("predict", *files, str(digit_pngs.blank), "--model", str(trained.path))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip() == "", proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == len(files) + 1
+    predicted = []
+    for line, path in zip(lines, files + [str(digit_pngs.blank)], strict=True):
+        cols = line.split("\t")
+        assert len(cols) == 3 and cols[0] == path
+        assert 0.0 <= float(cols[2]) <= 1.0
+        predicted.append(cols[1])
+    assert predicted[-1] == "blank"
+    correct = sum(p == str(t) for p, t in zip(predicted[:-1], digit_pngs.labels, strict=True))
+    assert correct >= 6, (predicted, digit_pngs.labels)
+
+    proc = run_cli("predict", *files, str(digit_pngs.blank), "--model", str(trained.path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert [d["path"] for d in data] == files + [str(digit_pngs.blank)]
+    for d, label in zip(data[:-1], predicted[:-1], strict=True):
+        assert isinstance(d["digit"], int) and 0 <= d["digit"] <= 9
+        assert str(d["digit"]) == label  # same answers as text mode
+        assert len(d["probabilities"]) == 10
+        assert sum(d["probabilities"]) == pytest.approx(1.0, abs=1e-3)
+        assert d["confidence"] == pytest.approx(max(d["probabilities"]), abs=1e-6)
+    assert data[-1]["digit"] == "blank" and data[-1]["confidence"] == 0.0
+
+
+@pytest.mark.slow
+def test_predict_bad_file_among_good_ones(trained, digit_pngs):
+    assert trained.proc.returncode == 0, trained.proc.stderr
+    good = [str(p) for p in digit_pngs.files[:2]]
+    missing = str(digit_pngs.bogus.parent / "does-not-exist.png")
+    args = [good[0], str(digit_pngs.bogus), good[1], missing]
+    proc = run_cli("predict", *args, "--model", str(trained.path), "--json")
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    data = json.loads(proc.stdout)
+    assert [d["path"] for d in data] == args
+    assert "error" in data[1] and "digit" not in data[1] and "not an image" in data[1]["error"]
+    assert "error" in data[3] and "does not exist" in data[3]["error"]
+    assert isinstance(data[0]["digit"], int) and isinstance(data[2]["digit"], int)
+
+    proc = run_cli("predict", *args, "--model", str(trained.path))
+    assert proc.returncode == 1
+    lines = proc.stdout.strip().splitlines()
+    assert lines[1].startswith(f"{digit_pngs.bogus}\terror: ")
+    assert lines[0].split("\t")[1].isdigit() and lines[2].split("\t")[1].isdigit()
+    assert proc.stderr.strip().startswith("digitpad: error: 2 of 4 image(s)")
+
+
+@pytest.mark.slow
+def test_info_text_and_json(trained):
+    assert trained.proc.returncode == 0, trained.proc.stderr
+    proc = run_cli("info", str(trained.path))
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "format:" in out and "keras" in out
+    assert "size:" in out
+    assert "fast" in out  # architecture from the metadata
+    assert "training metadata:" in out and "none" not in out.split("training metadata:")[1].splitlines()[0]
+    proc = run_cli("info", str(trained.path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout)
+    assert info["format"] == "keras"
+    assert info["size_bytes"] == trained.path.stat().st_size
+    assert info.get("metadata")
+
+
+# ---------------------------------------------------------------------------------------------
+# refused files and bad arguments
+
+
+def test_missing_model_file_is_one_line_error(tmp_path):
+    proc = run_cli("evaluate", "--model", str(tmp_path / "nope.keras"))
+    line = assert_clean_error(proc.stderr, proc.returncode)
+    assert "nope.keras" in line
+    assert proc.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["info", "predict", "evaluate"])
+def test_corrupt_model_is_one_line_error(tmp_path, capsys, command):
+    bad = tmp_path / "broken.keras"
+    bad.write_bytes(b"PK\x03\x04" + os.urandom(300))
+    png = _save_png(np.zeros((28, 28), np.uint8), tmp_path / "x.png")
+    argv = {
+        "info": ["info", str(bad)],
+        "predict": ["predict", str(png), "--model", str(bad)],
+        "evaluate": ["evaluate", "--model", str(bad), "--limit", "10"],
+    }[command]
+    rc = cli.main(argv)
+    captured = capsys.readouterr()
+    assert_clean_error(captured.err, rc)
+    assert captured.out == ""
+
+
+def test_corrupt_model_as_process(tmp_path):
+    bad = tmp_path / "model.h5"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)  # a PNG renamed .h5
+    proc = run_cli("info", str(bad))
+    assert_clean_error(proc.stderr, proc.returncode)
+
+
+def test_missing_bundled_model(monkeypatch, tmp_path, capsys):
+    from digitpad.core import paths
+
+    monkeypatch.setattr(paths, "bundled_model_path", lambda: tmp_path / "default.keras")
+    rc = cli.main(["evaluate"])
+    line = assert_clean_error(capsys.readouterr().err, rc)
+    assert "no model given and the bundled model is missing" in line
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["frobnicate"],
+        ["train", "--no-such-flag"],
+        ["train", "--epochs", "zero"],
+        ["train", "--epochs", "0"],
+        ["train", "--lr", "-1"],
+        ["train", "--val-split", "1.5"],
+        ["train", "--optimizer", "magic"],
+        ["train", "--kfold", "1"],
+        ["predict"],
+        ["info"],
+        ["evaluate", "--json", "extra"],
+    ],
+)
+def test_usage_errors_exit_2(argv, capsys):
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "digitpad" in err and "error:" in err and "Traceback" not in err
+
+
+def test_unknown_subcommand_as_process():
+    proc = run_cli("frobnicate")
+    assert proc.returncode == 2
+    assert "invalid choice" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_version_and_help(capsys):
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == "digitpad 0.1.0"
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for name in ("train", "evaluate", "predict", "info", "archs"):
+        assert name in out
+
+
+def test_device_gpu_without_gpu(tmp_path, capsys):
+    from digitpad.core.tfsetup import list_gpus
+
+    if list_gpus():
+        pytest.skip("this machine has a GPU")
+    rc = cli.main(["train", "--device", "gpu", "--limit", "100", "--out", str(tmp_path / "m.keras")])
+    line = assert_clean_error(capsys.readouterr().err, rc)
+    assert "GPU" in line
+    assert not (tmp_path / "m.keras").exists()
+
+
+def test_bad_out_suffix_refused_before_training(tmp_path, capsys):
+    start = time.monotonic()
+    rc = cli.main(["train", "--limit", "100", "--out", str(tmp_path / "m.pkl")])
+    line = assert_clean_error(capsys.readouterr().err, rc)
+    assert ".keras or .h5" in line
+    assert time.monotonic() - start < 30  # no training happened
+
+
+def test_bad_out_folder_refused(tmp_path, capsys):
+    rc = cli.main(["train", "--limit", "100", "--out", str(tmp_path / "no" / "such" / "m.keras")])
+    assert "does not exist" in assert_clean_error(capsys.readouterr().err, rc)
+
+
+def test_unknown_arch(tmp_path, capsys):
+    rc = cli.main(["train", "--arch", "nonesuch", "--out", str(tmp_path / "m.keras")])
+    line = assert_clean_error(capsys.readouterr().err, rc)
+    assert "nonesuch" in line and "fast" in line  # lists the valid names
+
+
+def test_bad_data_source(tmp_path, capsys):
+    rc = cli.main(["train", "--limit", "100", "--data", str(tmp_path / "none.npz"), "--out", str(tmp_path / "m.keras")])
+    assert "none.npz" in assert_clean_error(capsys.readouterr().err, rc)
+    assert not (tmp_path / "m.keras").exists()
+
+
+def test_unexpected_exception_has_no_traceback(monkeypatch, capsys):
+    def boom(args, out, err):
+        raise RuntimeError("disk on fire\nsecond line")
+
+    monkeypatch.setitem(cli.COMMANDS, "archs", boom)
+    monkeypatch.delenv("DIGITPAD_DEBUG", raising=False)
+    rc = cli.main(["archs"])
+    line = assert_clean_error(capsys.readouterr().err, rc, allow_unexpected=True)
+    assert line == "digitpad: error: unexpected RuntimeError: disk on fire second line (please report)"
+    monkeypatch.setenv("DIGITPAD_DEBUG", "1")
+    with pytest.raises(RuntimeError):
+        cli.main(["archs"])
+
+
+def test_keyboard_interrupt_outside_training_exits_130(monkeypatch, capsys):
+    def interrupted(args, out, err):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.COMMANDS, "archs", interrupted)
+    assert cli.main(["archs"]) == 130
+    assert "Traceback" not in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------
+# archs, gui
+
+
+def test_archs_lists_all(capsys):
+    from digitpad.core.archs import ARCHS, param_count
+
+    assert cli.main(["archs"]) == 0
+    out = capsys.readouterr().out
+    lines = out.strip().splitlines()
+    assert lines[0].split() == ["name", "params", "optimizer", "lr", "batch", "epochs", "description"]
+    names = [ln.split()[0] for ln in lines[2:]]
+    assert names == list(ARCHS)
+    for name in ("baseline", "mnist_cnn", "flat", "fast", "best"):
+        assert name in names
+    fast_line = next(ln for ln in lines if ln.startswith("fast "))
+    assert f"{param_count('fast'):,}" in fast_line
+
+    assert cli.main(["archs", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [d["name"] for d in data] == list(ARCHS)
+    assert all(d["params"] > 0 for d in data)
+
+
+def test_no_arguments_without_gui_says_so(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "digitpad.gui.app", None)  # import fails like a missing module
+    assert cli.main([]) == 1
+    assert capsys.readouterr().err.strip() == cli.GUI_MISSING
+    assert cli.main(["gui"]) == 1
+
+
+def test_no_arguments_starts_gui(monkeypatch):
+    calls = []
+    fake = types.ModuleType("digitpad.gui.app")
+    fake.main = lambda: calls.append("gui") or 0
+    monkeypatch.setitem(sys.modules, "digitpad.gui.app", fake)
+    assert cli.main([]) == 0
+    assert calls == ["gui"]
+
+
+# ---------------------------------------------------------------------------------------------
+# progress rendering
+
+
+def _progress(kind, epoch=1, epochs=5, batch=1, batches=10, logs=None, elapsed=1.0, eta=7.0, sps=1510.0):
+    return types.SimpleNamespace(
+        kind=kind, epoch=epoch, epochs=epochs, batch=batch, batches=batches, step=batch,
+        logs=logs or {}, elapsed=elapsed, samples_per_s=sps, eta_s=eta, message="",
+    )
+
+
+def test_progress_bar_on_a_terminal():
+    out, err = io.StringIO(), io.StringIO()
+    clock = iter(range(100)).__next__
+    printer = cli.ProgressPrinter(out, err, tty=True, clock=lambda: float(clock()))
+    printer(_progress("start", elapsed=0.0))
+    printer(_progress("batch", epoch=2, batch=230, batches=422, logs={"loss": 0.123, "accuracy": 0.962}))
+    text = err.getvalue()
+    assert text.startswith("\r")
+    assert "epoch 2/5 [" in text and "] 230/422" in text
+    assert "loss 0.123" in text and "acc 0.962" in text and "1510 img/s" in text and "ETA 0:07" in text
+    printer(_progress("epoch", epoch=2, logs={"loss": 0.1, "accuracy": 0.97, "val_loss": 0.08, "val_accuracy": 0.98}, elapsed=12.5))
+    assert out.getvalue() == "epoch 2/5  loss 0.1000  acc 0.9700  val_loss 0.0800  val_acc 0.9800  time 12.5s\n"
+    assert err.getvalue().endswith("\r")  # the bar was cleared before the epoch line
+
+
+def test_progress_without_terminal_has_no_carriage_returns():
+    out, err = io.StringIO(), io.StringIO()
+    printer = cli.ProgressPrinter(out, err, tty=False)
+    printer(_progress("start", elapsed=0.0))
+    for b in range(1, 11):
+        printer(_progress("batch", batch=b, logs={"loss": 0.5}))
+    printer(_progress("epoch", logs={"loss": 0.5, "accuracy": 0.9}, elapsed=3.0))
+    assert "\r" not in err.getvalue() and "\r" not in out.getvalue()
+    assert out.getvalue().startswith("epoch 1/5  loss 0.5000  acc 0.9000")
+
+
+def test_bar_fits_narrow_terminal():
+    printer = cli.ProgressPrinter(io.StringIO(), io.StringIO(), tty=True)
+    p = _progress("batch", epoch=10, epochs=100, batch=5000, batches=10000, logs={"loss": 1.0, "accuracy": 0.5}, eta=4000)
+    assert len(printer.bar_text(p, 60)) <= 59
+    assert "ETA 1:06:40" in printer.bar_text(p, 200)
+
+
+# ---------------------------------------------------------------------------------------------
+# k-fold and Ctrl-C
+
+
+@pytest.mark.slow
+def test_kfold_prints_folds_and_saves_nothing(tmp_path):
+    out = tmp_path / "k.keras"
+    proc = run_cli(
+        "train", "--kfold", "2", "--epochs", "1", "--limit", "1000", "--device", "cpu", "--out", str(out),
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "nothing is saved" in proc.stderr
+    assert "fold 1/2: accuracy" in proc.stdout and "fold 2/2: accuracy" in proc.stdout
+    assert "±" in proc.stdout
+    assert not out.exists()
+    assert not list(tmp_path.glob("*.keras"))
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_saves_and_exits_130(tmp_path):
+    out = tmp_path / "stopped.keras"
+    env = dict(os.environ)
+    env.pop("DIGITPAD_DEBUG", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "digitpad", "train", "--arch", "fast", "--epochs", "40", "--limit", "2000",
+         "--test-limit", "500", "--device", "cpu", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(tmp_path), env=env,
+    )
+    stdout_lines: list[str] = []
+    first_epoch = threading.Event()
+
+    def read_stdout():
+        for line in proc.stdout:
+            stdout_lines.append(line)
+            if line.startswith("epoch 1/40"):
+                first_epoch.set()
+
+    reader = threading.Thread(target=read_stdout, daemon=True)
+    reader.start()
+    try:
+        assert first_epoch.wait(240), "training never reported an epoch:\n" + "".join(stdout_lines)
+        proc.send_signal(signal.SIGINT)
+        stderr = proc.stderr.read()
+        rc = proc.wait(240)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    reader.join(10)
+    stdout = "".join(stdout_lines)
+    assert rc == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    assert "stopping" in stderr
+    assert "stopped by user" in stdout
+    assert not any(line.startswith("epoch 40/40") for line in stdout_lines)
+    assert f"saved model to {out.resolve()}" in stdout
+    from digitpad.core.modelfile import load_model
+
+    assert tuple(load_model(out).model.output_shape) == (None, 10)
