@@ -1,0 +1,182 @@
+"""Run history table: the tutorials' comparison table, filled automatically after every run.
+
+The records live in the core's JSON history file (``digitpad.core.history``); this widget only
+shows them, newest first, sortable by any column (numbers sort as numbers).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
+
+#: (header, record key, kind) – kind drives formatting and sorting.
+COLUMNS: list[tuple[str, str, str]] = [
+    ("Architecture", "arch", "text"),
+    ("Epochs", "epochs", "int"),
+    ("Batch", "batch_size", "int"),
+    ("Optimizer", "optimizer", "text"),
+    ("LR", "learning_rate", "lr"),
+    ("Augment", "augment", "bool"),
+    ("Device", "device", "text"),
+    ("Time", "elapsed_s", "duration"),
+    ("Best val acc", "best_val_accuracy", "pct"),
+    ("Test acc", "test_accuracy", "pct"),
+    ("Result", "reason", "text"),
+    ("Date", "date", "date"),
+]
+
+# alternative key names (records written by the command line or older versions)
+_ALIASES = {
+    "arch": ("architecture",),
+    "elapsed_s": ("elapsed", "time_s"),
+    "learning_rate": ("lr",),
+    "batch_size": ("batch",),
+    "best_val_accuracy": ("val_accuracy", "best_val_acc"),
+    "test_accuracy": ("test_acc",),
+}
+
+
+def _lookup(record: dict, key: str) -> Any:
+    for name in (key, *_ALIASES.get(key, ())):
+        if name in record and record[name] is not None:
+            return record[name]
+        config = record.get("config")
+        if isinstance(config, dict) and config.get(name) is not None:
+            return config[name]
+    return None
+
+
+def run_record(result: Any, *, kind: str = "train") -> dict:
+    """A JSON-ready history record for a core ``TrainResult`` (or a continued run)."""
+    config = getattr(result, "config", None)
+    cfg = config.to_dict() if config is not None and hasattr(config, "to_dict") else {}
+    history = getattr(result, "history", None) or {}
+    vals = [v for v in history.get("val_accuracy", []) if v is not None and math.isfinite(v)]
+    return {
+        "kind": kind,
+        "source": "gui",
+        "arch": cfg.get("arch"),
+        "epochs": int(getattr(result, "epochs_done", 0) or 0),
+        "batch_size": cfg.get("batch_size"),
+        "optimizer": cfg.get("optimizer"),
+        "learning_rate": cfg.get("learning_rate"),
+        "schedule": cfg.get("schedule"),
+        "augment": cfg.get("augment"),
+        "val_split": cfg.get("val_split"),
+        "seed": cfg.get("seed"),
+        "train_limit": cfg.get("train_limit"),
+        "data": cfg.get("data"),
+        "device": getattr(result, "device", None),
+        "elapsed_s": float(getattr(result, "elapsed", 0.0) or 0.0),
+        "best_val_accuracy": max(vals) if vals else None,
+        "test_accuracy": getattr(result, "test_accuracy", None),
+        "test_loss": getattr(result, "test_loss", None),
+        "reason": getattr(result, "reason", ""),
+        "stopped": bool(getattr(result, "stopped", False)),
+        "date": _dt.datetime.now().isoformat(timespec="seconds"),
+    }
+
+
+class _Item(QTableWidgetItem):
+    """Table item sorting by a numeric/ISO key stored in UserRole (None sorts first)."""
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:  # type: ignore[override]
+        a = self.data(Qt.ItemDataRole.UserRole)
+        b = other.data(Qt.ItemDataRole.UserRole)
+        if a is None or b is None:
+            return (a is None) and (b is not None)
+        try:
+            return a < b
+        except TypeError:
+            return str(a) < str(b)
+
+
+def _format(value: Any, kind: str) -> tuple[str, Any]:
+    """(display text, sort key) for a cell."""
+    if value is None or value == "":
+        return "–", None
+    try:
+        if kind == "int":
+            return str(int(value)), int(value)
+        if kind == "lr":
+            v = float(value)
+            return f"{v:g}", v
+        if kind == "bool":
+            return ("yes" if value else "no"), int(bool(value))
+        if kind == "duration":
+            v = float(value)
+            m, s = divmod(int(round(v)), 60)
+            return f"{m}:{s:02d}", v
+        if kind == "pct":
+            v = float(value)
+            if not math.isfinite(v):
+                return "–", None
+            return f"{100 * v:.2f} %", v
+        if kind == "date":
+            text = str(value)
+            return text.replace("T", " ")[:16], text
+    except (TypeError, ValueError):
+        pass
+    return str(value), str(value)
+
+
+class HistoryTable(QTableWidget):
+    """Sortable table of past runs (newest first on load)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(0, len(COLUMNS), parent)
+        self.setHorizontalHeaderLabels([c[0] for c in COLUMNS])
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setAlternatingRowColors(True)
+        self.verticalHeader().setVisible(False)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.horizontalHeader().setStretchLastSection(True)
+        self.setSortingEnabled(True)
+        self.setToolTip("Every training run, kept between launches. Click a header to sort.")
+
+    def reload(self) -> None:
+        """Read the history file again and show every record (newest first)."""
+        from digitpad.core.history import load_history
+
+        self.set_records(load_history())
+
+    def set_records(self, records: list[dict]) -> None:
+        self.setSortingEnabled(False)
+        self.setRowCount(0)
+        for record in reversed(records):
+            self._append_row(record)
+        self.setSortingEnabled(True)
+
+    def add_record(self, record: dict) -> None:
+        """Show one new record at the top (the file itself is written by the worker)."""
+        self.setSortingEnabled(False)
+        self.insertRow(0)
+        self._fill_row(0, record)
+        self.setSortingEnabled(True)
+
+    def _append_row(self, record: dict) -> None:
+        row = self.rowCount()
+        self.insertRow(row)
+        self._fill_row(row, record)
+
+    def _fill_row(self, row: int, record: dict) -> None:
+        if not isinstance(record, dict):
+            record = {}
+        for col, (_header, key, kind) in enumerate(COLUMNS):
+            text, sort_key = _format(_lookup(record, key), kind)
+            item = _Item(text)
+            item.setData(Qt.ItemDataRole.UserRole, sort_key)
+            if kind != "text":
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.setItem(row, col, item)

@@ -1,0 +1,214 @@
+"""Live training plots (pyqtgraph): loss and accuracy, per batch and per epoch, plus a progress panel.
+
+Plot items are created once and updated with ``setData`` (the pyqtgraph streaming pattern); the
+data live in growable numpy buffers so an update costs one ``setData`` per curve, not a list copy.
+The x axis is in epochs: a batch ``b`` of ``B`` in epoch ``e`` sits at ``e - 1 + b / B``; epoch
+markers sit at ``e``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+class _Series:
+    """Append-only float series in an amortised-doubling numpy buffer."""
+
+    def __init__(self, capacity: int = 1024):
+        self._x = np.empty(capacity, dtype=np.float64)
+        self._y = np.empty(capacity, dtype=np.float64)
+        self.n = 0
+
+    def clear(self) -> None:
+        self.n = 0
+
+    def extend(self, xs: Iterable[float], ys: Iterable[float]) -> None:
+        xs = np.asarray(list(xs), dtype=np.float64)
+        ys = np.asarray(list(ys), dtype=np.float64)
+        need = self.n + len(xs)
+        if need > len(self._x):
+            cap = max(need, 2 * len(self._x))
+            self._x = np.resize(self._x, cap)
+            self._y = np.resize(self._y, cap)
+        self._x[self.n:need] = xs
+        self._y[self.n:need] = ys
+        self.n = need
+
+    @property
+    def x(self) -> np.ndarray:
+        return self._x[: self.n]
+
+    @property
+    def y(self) -> np.ndarray:
+        return self._y[: self.n]
+
+
+def format_eta(seconds: float | None) -> str:
+    """Format a duration as ``m:ss`` (``h:mm:ss`` past an hour); ``"–"`` when unknown."""
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return "–"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class TrainingPlots(QWidget):
+    """Two plots (loss, accuracy), each with train per-batch, train per-epoch and validation curves."""
+
+    METRICS = ("loss", "accuracy")
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.plots: dict[str, pg.PlotWidget] = {}
+        self.batch_items: dict[str, pg.PlotDataItem] = {}
+        self.epoch_items: dict[str, pg.PlotDataItem] = {}
+        self.val_items: dict[str, pg.PlotDataItem] = {}
+        self._batch: dict[str, _Series] = {}
+        self._epoch: dict[str, _Series] = {}
+        self._val: dict[str, _Series] = {}
+        batch_pen = pg.mkPen((80, 140, 230, 150), width=1)
+        epoch_brush = pg.mkBrush(30, 90, 200)
+        val_pen = pg.mkPen((230, 120, 30), width=2)
+        for metric in self.METRICS:
+            plot = pg.PlotWidget(self)
+            plot.setBackground(None)  # follow the palette (light/dark)
+            item = plot.getPlotItem()
+            item.setTitle(metric.capitalize())
+            item.setLabel("bottom", "epoch")
+            item.showGrid(x=True, y=True, alpha=0.2)
+            item.addLegend(offset=(-10, 10) if metric == "loss" else (-10, -10))
+            self.batch_items[metric] = item.plot([], [], pen=batch_pen, name="train (batch)")
+            self.epoch_items[metric] = item.plot(
+                [], [], pen=None, symbol="o", symbolSize=7, symbolBrush=epoch_brush, name="train (epoch)"
+            )
+            self.val_items[metric] = item.plot(
+                [], [], pen=val_pen, symbol="s", symbolSize=7, symbolBrush=pg.mkBrush(230, 120, 30),
+                name="validation",
+            )
+            self.batch_items[metric].setClipToView(True)
+            self.batch_items[metric].setDownsampling(auto=True, method="peak")
+            if metric == "accuracy":
+                item.setYRange(0.0, 1.0, padding=0.02)
+            self.plots[metric] = plot
+            self._batch[metric] = _Series()
+            self._epoch[metric] = _Series()
+            self._val[metric] = _Series()
+            layout.addWidget(plot)
+
+    def clear(self) -> None:
+        """Remove all points (a new run starts)."""
+        for metric in self.METRICS:
+            for store in (self._batch, self._epoch, self._val):
+                store[metric].clear()
+        self._refresh(batch=True, epoch=True)
+
+    def add_batches(self, xs: list[float], logs: list[dict]) -> None:
+        """Append per-batch points at fractional epochs ``xs`` with their ``logs``."""
+        if not xs:
+            return
+        for metric in self.METRICS:
+            pts = [(x, lg[metric]) for x, lg in zip(xs, logs, strict=True) if metric in lg]
+            if pts:
+                self._batch[metric].extend((p[0] for p in pts), (p[1] for p in pts))
+        self._refresh(batch=True)
+
+    def add_epoch(self, epoch: float, logs: dict) -> None:
+        """Append per-epoch training and validation points at x = ``epoch``."""
+        for metric in self.METRICS:
+            if metric in logs:
+                self._epoch[metric].extend([epoch], [logs[metric]])
+            if "val_" + metric in logs:
+                self._val[metric].extend([epoch], [logs["val_" + metric]])
+        self._refresh(epoch=True)
+
+    def point_counts(self) -> dict[str, int]:
+        """Number of points held by each curve (for tests and status)."""
+        out = {}
+        for metric in self.METRICS:
+            out[f"batch_{metric}"] = self._batch[metric].n
+            out[f"epoch_{metric}"] = self._epoch[metric].n
+            out[f"val_{metric}"] = self._val[metric].n
+        return out
+
+    def _refresh(self, batch: bool = False, epoch: bool = False) -> None:
+        for metric in self.METRICS:
+            if batch:
+                s = self._batch[metric]
+                self.batch_items[metric].setData(s.x, _finite(s.y))
+            if epoch:
+                s = self._epoch[metric]
+                self.epoch_items[metric].setData(s.x, _finite(s.y))
+                s = self._val[metric]
+                self.val_items[metric].setData(s.x, _finite(s.y))
+
+
+def _finite(y: np.ndarray) -> np.ndarray:
+    # pyqtgraph's autorange chokes on inf; NaN is drawn as a gap. Copy only when needed.
+    if y.size and not np.isfinite(y).all():
+        y = np.where(np.isinf(y), np.nan, y)
+    return y
+
+
+class ProgressPanel(QWidget):
+    """Progress bar (epoch, batch, time left, samples/s) and a log with a line per epoch."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.bar = QProgressBar(self)
+        self.bar.setRange(0, 1)
+        self.bar.setValue(0)
+        self.bar.setTextVisible(True)
+        self.bar.setFormat("Idle")
+        self.detail = QLabel("", self)
+        self.log = QPlainTextEdit(self)
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(5000)
+        self.log.setPlaceholderText("Training log: one line per epoch.")
+        layout.addWidget(self.bar)
+        layout.addWidget(self.detail)
+        layout.addWidget(self.log)
+
+    def reset(self, text: str = "Idle") -> None:
+        self.bar.setRange(0, 1)
+        self.bar.setValue(0)
+        self.bar.setFormat(text)
+        self.detail.setText("")
+
+    def show_progress(self, p) -> None:
+        """Show a core ``Progress`` event (any kind)."""
+        epochs = max(int(getattr(p, "epochs", 0) or 0), 1)
+        batches = max(int(getattr(p, "batches", 0) or 0), 1)
+        epoch = max(int(getattr(p, "epoch", 1) or 1), 1)
+        batch = int(getattr(p, "batch", 0) or 0)
+        total = epochs * batches
+        done = min(total, (epoch - 1) * batches + batch)
+        if p.kind == "epoch":
+            done = min(total, epoch * batches)
+            batch = batches
+        self.bar.setRange(0, total)
+        self.bar.setValue(done)
+        eta = format_eta(getattr(p, "eta_s", None))
+        self.bar.setFormat(f"Epoch {epoch}/{epochs} · batch {batch}/{batches} · {eta} left")
+        sps = float(getattr(p, "samples_per_s", 0.0) or 0.0)
+        elapsed = format_eta(getattr(p, "elapsed", None))
+        self.detail.setText(f"{sps:,.0f} samples/s · elapsed {elapsed}")
+
+    def append(self, line: str) -> None:
+        self.log.appendPlainText(line)

@@ -1,0 +1,188 @@
+"""Background work for the GUI: a small QThread job wrapper and a progress throttle.
+
+Rules this module enforces (both were measured as real traps here):
+
+* A job's signals are emitted in the worker thread; connect them only to slots (``@Slot``
+  methods) of QObjects that live in the GUI thread, so Qt queues the call to the GUI thread.
+  Connecting them to a lambda or a plain function would run that code in the worker thread.
+* The function a job runs never touches widgets. It gets a ``report`` callable that forwards
+  any Python object to the GUI thread through the job's ``progress`` signal.
+
+Jobs are kept alive by a module-level registry until their thread has finished, so a widget
+that is deleted while its job still runs can never destroy a running ``QThread`` (which aborts
+the process). :func:`wait_all_jobs` waits for every job (used on shutdown and by tests).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QThread, Signal, Slot
+
+from digitpad.core.errors import DigitpadError
+
+#: Nice value given to worker threads (Linux): higher = lower priority than the GUI thread.
+WORKER_NICENESS = 10
+
+#: Minimum time between two forwarded batches of per-batch progress events (seconds).
+PROGRESS_INTERVAL_S = 0.05
+
+_live_jobs: set[Job] = set()
+_live_lock = threading.Lock()
+
+
+def lower_current_thread_priority(niceness: int = WORKER_NICENESS) -> bool:
+    """Lower the OS scheduling priority of the calling thread (Linux: per-thread nice value).
+
+    Measured here: with the training thread at nice 10 the GUI thread's 10 ms timer p99 fell from
+    16–33 ms to 11–15 ms. Threads created afterwards by this thread inherit the value.
+
+    Returns
+    -------
+    bool
+        True if the priority was changed, False where the platform does not support it.
+    """
+    try:
+        tid = threading.get_native_id()
+        current = os.getpriority(os.PRIO_PROCESS, tid)
+        if current < niceness:
+            os.setpriority(os.PRIO_PROCESS, tid, niceness)
+        return True
+    except (AttributeError, OSError):
+        return False
+
+
+def error_reason(exc: BaseException) -> str:
+    """One sentence describing ``exc`` for the user."""
+    if isinstance(exc, DigitpadError):
+        return str(exc)
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    name = type(exc).__name__
+    return f"unexpected {name}: {text}" if text else f"unexpected {name}."
+
+
+class ProgressThrottle:
+    """Callable for the core Trainer's ``on_progress`` (runs in the worker thread).
+
+    Per-batch events are accumulated and forwarded as one list at most every ``interval``
+    seconds; any other event (start, epoch, end, message) flushes the pending batches and is
+    forwarded at once. ``sink`` receives ``list`` objects and must be thread-safe (a Qt signal's
+    ``emit``). The sink can be swapped (for a continued run on the same Trainer).
+    """
+
+    def __init__(self, sink: Callable[[list], None] | None = None, interval: float = PROGRESS_INTERVAL_S):
+        self.sink = sink
+        self.interval = float(interval)
+        self._pending: list = []
+        self._last = 0.0
+        self._lock = threading.Lock()
+        self.emitted = 0  # number of lists forwarded (for tests and benchmarks)
+
+    def __call__(self, progress: Any) -> None:
+        kind = getattr(progress, "kind", "batch")
+        now = time.monotonic()
+        with self._lock:
+            self._pending.append(progress)
+            if kind == "batch" and now - self._last < self.interval:
+                return
+            batch, self._pending = self._pending, []
+            self._last = now
+            sink = self.sink
+            self.emitted += 1
+        if sink is not None:
+            sink(batch)
+
+    def flush(self) -> None:
+        """Forward whatever is pending now."""
+        with self._lock:
+            batch, self._pending = self._pending, []
+            sink = self.sink
+        if batch and sink is not None:
+            sink(batch)
+
+
+class Job(QThread):
+    """Run ``fn(report)`` in a new thread; ``report(obj)`` emits :attr:`progress` with ``obj``.
+
+    Signals (emitted in the worker thread; connect to GUI-thread slots only):
+
+    * ``progress(object)`` – whatever ``fn`` passed to ``report``;
+    * ``succeeded(object)`` – the return value of ``fn``;
+    * ``failed(str, str)`` – one-sentence reason and the traceback text;
+    * ``finished()`` (QThread's own) – after either of the above.
+    """
+
+    progress = Signal(object)
+    succeeded = Signal(object)
+    failed = Signal(str, str)
+
+    def __init__(self, fn: Callable[[Callable[[Any], None]], Any], *, name: str = "digitpad-job",
+                 low_priority: bool = True):
+        super().__init__(None)
+        self._fn = fn
+        self._low_priority = low_priority
+        self.setObjectName(name)
+        self.finished.connect(self._forget)
+        with _live_lock:
+            _live_jobs.add(self)
+
+    def run(self) -> None:  # noqa: D401 - QThread API
+        """Thread body."""
+        if self._low_priority:
+            lower_current_thread_priority()
+        try:
+            result = self._fn(self.progress.emit)
+        except BaseException as exc:  # report everything; never let an exception kill the thread
+            self.failed.emit(error_reason(exc), traceback.format_exc())
+        else:
+            self.succeeded.emit(result)
+        finally:
+            self._fn = None  # drop references to models/data held by the closure
+
+    @Slot()
+    def _forget(self) -> None:
+        # finished is delivered in the job's own (GUI) thread affinity: runs on the GUI thread.
+        with _live_lock:
+            _live_jobs.discard(self)
+        self.deleteLater()
+
+
+def live_jobs() -> list[Job]:
+    """Jobs whose thread may still be running."""
+    with _live_lock:
+        return list(_live_jobs)
+
+
+def wait_job(job: Job | None, timeout_ms: int) -> bool:
+    """Pump the Qt event loop until ``job``'s thread has finished; False on timeout."""
+    if job is None:
+        return True
+    deadline = time.monotonic() + timeout_ms / 1000.0
+    app = QCoreApplication.instance()
+    while True:
+        try:
+            if job.wait(10):
+                if app is not None:
+                    app.processEvents()
+                return True
+        except RuntimeError:  # C++ object already deleted: it had finished
+            return True
+        if app is not None:
+            app.processEvents()
+        if time.monotonic() > deadline:
+            return False
+
+
+def wait_all_jobs(timeout_ms: int = 60000) -> bool:
+    """Wait for every live job (pumping events); True if none is left running."""
+    deadline = time.monotonic() + timeout_ms / 1000.0
+    for job in live_jobs():
+        left = max(0, int((deadline - time.monotonic()) * 1000))
+        if not wait_job(job, left):
+            return False
+    return True
