@@ -81,7 +81,10 @@ def _quiet_tensorflow() -> None:
 
     from digitpad.core.tfsetup import tf
 
-    tf_module = tf()
+    # TensorFlow 2.21 writes absl "I0000 ..." lines straight to file descriptor 2 while it loads,
+    # whatever TF_CPP_MIN_LOG_LEVEL says: load it with the descriptor pointed at /dev/null.
+    with _stderr_silenced():
+        tf_module = tf()
     with contextlib.suppress(Exception):
         tf_module.get_logger().setLevel(logging.ERROR)
     with contextlib.suppress(Exception):
@@ -594,13 +597,13 @@ def cmd_train(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     else:
         out_path = _check_out_path(Path(args.out).expanduser() if args.out else _default_out(args.arch))
 
+    _quiet_tensorflow()
     config = _train_config(args)
     resolved = config.resolved()  # TrainingError for impossible settings, before data/TF
 
     from digitpad.core.data import load_dataset
     from digitpad.core.tfsetup import describe_device, resolve_device
 
-    _quiet_tensorflow()
     device = describe_device(resolve_device(args.device))  # DeviceError: gpu asked, none present
     dataset = load_dataset(args.data)
     n_train = len(dataset.x_train) if args.limit is None else min(args.limit, len(dataset.x_train))
