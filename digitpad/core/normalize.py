@@ -72,8 +72,8 @@ BLANK = Normalized(blank=True)
 def _as_unit_float(a: np.ndarray) -> np.ndarray:
     """Convert a non-uint8 2-D array to float32 in [0, 1] (non-finite values become 0).
 
-    Floats are taken as 0..1, or as 0..255 when their maximum exceeds 1; uint16 as 0..65535;
-    booleans as 0/1; other integers like floats.
+    Floats are taken as 0..1, or as 0..255 when their maximum exceeds 1 (values above 255 count
+    as full ink); uint16 as 0..65535; booleans as 0/1; other integers like floats.
     """
     if a.dtype == np.bool_:
         return a.astype(np.float32)
@@ -81,13 +81,15 @@ def _as_unit_float(a: np.ndarray) -> np.ndarray:
         return a.astype(np.float32) / np.float32(65535.0)
     if not np.issubdtype(a.dtype, np.number) or np.iscomplexobj(a):
         raise ImageError(f"a drawing must be a numeric array, not {a.dtype}.")
-    f = np.asarray(a, dtype=np.float32)
-    total = float(np.add.reduce(f, axis=None, dtype=np.float64))
-    if not np.isfinite(total):
-        f = np.where(np.isfinite(f), f, np.float32(0.0)).astype(np.float32, copy=False)
-    peak = float(f.max())
-    if peak > 1.0:
-        f = f / np.float32(255.0)
+    f = a if np.issubdtype(a.dtype, np.floating) else a.astype(np.float32)
+    with np.errstate(all="ignore"):
+        total = float(np.add.reduce(f, axis=None, dtype=np.float64))
+        if not np.isfinite(total):
+            f = np.where(np.isfinite(f), f, 0.0)
+        peak = float(f.max())
+        if peak > 1.0:
+            f = np.clip(f, 0.0, 255.0) * (1.0 / 255.0)
+        f = np.asarray(f, dtype=np.float32)
     return f
 
 
