@@ -142,6 +142,9 @@ class HistoryTable(QTableWidget):
         self.verticalHeader().setVisible(False)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.horizontalHeader().setStretchLastSection(True)
+        # newest first by default (the user can sort by any column)
+        date_col = next(i for i, c in enumerate(COLUMNS) if c[1] == "date")
+        self.horizontalHeader().setSortIndicator(date_col, Qt.SortOrder.DescendingOrder)
         self.setSortingEnabled(True)
         self.setToolTip("Every training run, kept between launches. Click a header to sort.")
 
