@@ -187,27 +187,41 @@ class _ConfigWalker:
         self.filename = filename
         self.strict_classes = strict_classes
         self.classes, self.functions = _keras_names()
-        self.layer_count = 0
+        self.context: list[str] = []   # names of the enclosing layers, for messages
 
     def refuse(self, what: str) -> ModelFileError:
         return _fail(f"{self.filename} {what}; digitpad refuses such models")
 
     @staticmethod
-    def _object_name(node: dict) -> str:
+    def _own_name(node: dict) -> str | None:
         cfg = node.get("config")
         if isinstance(cfg, dict) and isinstance(cfg.get("name"), str):
             return cfg["name"]
         if isinstance(node.get("name"), str):
             return node["name"]
-        return "unnamed"
+        return None
+
+    def _object_name(self, node: dict) -> str:
+        """A quoted label for messages: the object's own name, else where it sits."""
+        own = self._own_name(node)
+        if own is not None:
+            return repr(own[:60])
+        return f"inside {self.context[-1]!r}" if self.context else "in the model"
 
     def walk(self, node: Any, depth: int = 0) -> None:
         if depth > 200:
             raise self.refuse("has a model configuration nested too deeply to be a real model")
         if isinstance(node, dict):
             self._check_dict(node)
-            for value in node.values():
-                self.walk(value, depth + 1)
+            own = self._own_name(node) if "class_name" in node else None
+            if own is not None:
+                self.context.append(own[:60])
+            try:
+                for value in node.values():
+                    self.walk(value, depth + 1)
+            finally:
+                if own is not None:
+                    self.context.pop()
         elif isinstance(node, list):
             for value in node:
                 self.walk(value, depth + 1)
@@ -235,11 +249,11 @@ class _ConfigWalker:
         name = self._object_name(node)
         if class_name in _CODE_LAYERS:
             raise self.refuse(
-                f"contains {_CODE_LAYERS[class_name]} ({name!r}), which would run code stored in the file"
+                f"contains {_CODE_LAYERS[class_name]} ({name}), which would run code stored in the file"
             )
         if class_name in _CODE_DUNDER_CLASSES:
             raise self.refuse(
-                f"contains serialized Python code ({class_name} in {name!r}), "
+                f"contains serialized Python code ({class_name}, {name}), "
                 "which would run code stored in the file"
             )
         registered = node.get("registered_name")
@@ -284,12 +298,9 @@ class _ConfigWalker:
             return
         if self.strict_classes and class_name not in self.classes:
             raise self.refuse(
-                f"uses {class_name!r} ({name!r}), which is not a standard Keras layer or object "
+                f"uses {class_name!r} ({name}), which is not a standard Keras layer or object "
                 "(custom objects could run code when the model is loaded)"
             )
-        if isinstance(node.get("config"), dict) and ("layers" in node["config"] or "units" in node["config"]
-                                                        or "filters" in node["config"]):
-            self.layer_count += 1
 
 
 def _file_header(path: Path) -> bytes:
@@ -327,8 +338,8 @@ def _read_keras_zip_config(path: Path) -> dict:
             raw = zf.read("config.json")
     except ModelFileError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
-        raise _fail(f"{name} is corrupt or truncated (not a readable zip archive: {exc})") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError):
+        raise _fail(f"{name} is corrupt or truncated (not a readable zip archive)") from None
     config = _parse_json(raw, name, "model configuration")
     if not isinstance(config, dict):
         raise _fail(f"{name} has a model configuration that is not a JSON object, so it is not a Keras model")
@@ -360,7 +371,13 @@ def _read_h5_config(path: Path) -> tuple[dict, dict | None]:
     except ModelFileError:
         raise
     except Exception as exc:  # h5py raises OSError/KeyError/RuntimeError for damaged files
-        raise _fail(f"{name} is corrupt or truncated (not a readable HDF5 file: {exc})") from None
+        text = str(exc)
+        found = re.search(r"eof = (\d+).*stored_eof = (\d+)", text)
+        if found:
+            raise _fail(
+                f"{name} is truncated (it ends after {found.group(1)} of its {found.group(2)} bytes)"
+            ) from None
+        raise _fail(f"{name} is corrupt or truncated (not a readable HDF5 file)") from None
     if len(config_text) > _MAX_CONFIG_BYTES:
         raise _fail(f"{name} has a model configuration far too big to be real")
     config = _parse_json(config_text, name, "model configuration")
@@ -837,10 +854,7 @@ def save_model(model: Any, path: str | os.PathLike, *, metadata: dict | None = N
         getattr(compile_cfg, "config", None), dict) else None
     try:
         with atomic_path(path) as tmp:
-            if fmt == "keras":
-                model.save(tmp)
-            else:
-                k.saving.save_model(model, tmp)
+            k.saving.save_model(model, tmp)
             _write_metadata(tmp, fmt, meta_text)
     except ModelFileError:
         raise
