@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
+import digitpad.gui.qtcompat  # noqa: F401  (PySide6 emit() refcount work-around)
 from digitpad.gui.settings import APPLICATION, ORGANIZATION
 
 BENCH_ENV = "DIGITPAD_BENCH_EXIT_AFTER_READY"

@@ -21,11 +21,12 @@ from PySide6.QtGui import (
     QPainter,
     QPainterPath,
     QPen,
-    QShortcut,
     QTabletEvent,
     QTransform,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+import digitpad.gui.qtcompat  # noqa: F401  (PySide6 emit() refcount work-around)
 
 CANVAS_SIZE = 280
 """Side of the internal canvas in pixels (10× MNIST)."""
@@ -66,17 +67,15 @@ def _paint_piece(painter: QPainter, stroke: Stroke, index: int) -> None:
 
     Point ``i`` (i ≥ 1) adds the curve from ``mid(p[i-2], p[i-1])`` (or ``p[0]``) to
     ``mid(p[i-1], p[i])`` with ``p[i-1]`` as control point. When the stroke is finished, the
-    tail from the last midpoint to the last point is added. A single point is a round dot.
+    tail from the last midpoint to the last point is added. Point 0 is a round dot.
     """
     pts = stroke.points
     if index == 0:
         p = pts[0]
-        if len(pts) == 1:
-            pen = _pen(stroke.width, p[2])
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(INK)
-            r = pen.widthF() / 2
-            painter.drawEllipse(QPointF(p[0], p[1]), r, r)
+        r = _pen(stroke.width, p[2]).widthF() / 2
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(INK)
+        painter.drawEllipse(QPointF(p[0], p[1]), r, r)
         return
     prev = pts[index - 1]
     cur = pts[index]
@@ -160,16 +159,6 @@ class DrawPad(QWidget):
         self._display_rect = QRectF()
         self._tablet_down = False
         self._rebuild_display()
-
-        for keys, slot in (
-            (QKeySequence.StandardKey.Undo, self.undo),
-            (QKeySequence.StandardKey.Redo, self.redo),
-            (QKeySequence("Ctrl+Shift+Z"), self.redo),
-            (QKeySequence("Ctrl+Y"), self.redo),
-        ):
-            sc = QShortcut(keys, self)
-            sc.setContext(Qt.ShortcutContext.WidgetShortcut)
-            sc.activated.connect(slot)
 
     # ----------------------------------------------------------------- public API
     def pen_width(self) -> float:
@@ -462,8 +451,20 @@ class DrawPad(QWidget):
         return super().event(event)
 
     def keyPressEvent(self, event) -> None:
-        if event.key() in (Qt.Key.Key_Escape, Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+        # In the main window the Edit menu's actions own these shortcuts; handling the keys here
+        # too makes the pad work on its own (no QShortcut: it would make the keys ambiguous).
+        key = event.key()
+        ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if key in (Qt.Key.Key_Escape, Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             self.clear()
-            event.accept()
+        elif event.matches(QKeySequence.StandardKey.Redo) or (
+            ctrl and (key == Qt.Key.Key_Y or (shift and key == Qt.Key.Key_Z))
+        ):
+            self.redo()
+        elif event.matches(QKeySequence.StandardKey.Undo) or (ctrl and key == Qt.Key.Key_Z):
+            self.undo()
+        else:
+            super().keyPressEvent(event)
             return
-        super().keyPressEvent(event)
+        event.accept()

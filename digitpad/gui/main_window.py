@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import create_worker
 
+import digitpad.gui.qtcompat  # noqa: F401  (PySide6 emit() refcount work-around)
 from digitpad.core.errors import DigitpadError
 from digitpad.core.paths import bundled_model_path
 from digitpad.gui.model_loader import ModelLoader, ModelReady, tensorflow_loaded

@@ -16,6 +16,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 from superqt.utils import create_worker
 
+import digitpad.gui.qtcompat  # noqa: F401  (PySide6 emit() refcount work-around)
 from digitpad.core.errors import DigitpadError
 
 

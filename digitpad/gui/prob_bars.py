@@ -7,6 +7,8 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QWidget
 
+import digitpad.gui.qtcompat  # noqa: F401  (PySide6 emit() refcount work-around)
+
 BLANK_TEXT = "Draw a digit"
 
 
