@@ -91,10 +91,6 @@ def _decode(img: Image.Image, path: Path) -> tuple[Image.Image, int]:
     try:
         if getattr(img, "n_frames", 1) > 1:
             img.seek(0)
-        try:
-            orientation = int(img.getexif().get(_EXIF_ORIENTATION, 1) or 1)
-        except Exception:  # a broken EXIF block must not make a readable image unreadable
-            orientation = 1
         w, h = img.size
         if w <= 0 or h <= 0:
             raise _fail(path, "it has no pixels")
@@ -106,6 +102,11 @@ def _decode(img: Image.Image, path: Path) -> tuple[Image.Image, int]:
         if w * h > MAX_PIXELS:
             raise _fail(path, f"it is too large ({img.size[0]}x{img.size[1]} pixels; the limit is {MAX_PIXELS} pixels)")
         img.load()
+        # Only after the size check and decoding: PNG's getexif() decodes the whole image itself.
+        try:
+            orientation = int(img.getexif().get(_EXIF_ORIENTATION, 1) or 1)
+        except Exception:  # a broken EXIF block must not make a readable image unreadable
+            orientation = 1
     except ImageError:
         raise
     except MemoryError:
