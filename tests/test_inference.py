@@ -46,7 +46,9 @@ def trained(mnist_small):
     """A small CNN briefly trained on 3000 real MNIST images (two epochs)."""
     model = _small_cnn()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(to_model_input(mnist_small.x_train), mnist_small.y_train, epochs=2, batch_size=64, verbose=0)
+    model.fit(
+        to_model_input(mnist_small.x_train), mnist_small.y_train, epochs=2, batch_size=64, verbose=0
+    )
     return model
 
 
@@ -92,7 +94,9 @@ def test_tf_function_probabilities_equal_keras_on_real_mnist(trained, test_image
     expected = _keras_probs(trained, x)
     single = np.stack([predictor.predict_one(img) for img in x[:50]])
     np.testing.assert_allclose(single, expected[:50], rtol=0, atol=1e-5)
-    np.testing.assert_allclose(predictor.predict_batch(x, batch_size=64), expected, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(
+        predictor.predict_batch(x, batch_size=64), expected, rtol=0, atol=1e-5
+    )
 
 
 def test_predictions_are_mostly_right_on_real_mnist(trained, test_images):
@@ -105,7 +109,13 @@ def test_predictions_are_mostly_right_on_real_mnist(trained, test_images):
 def test_flat_input_model_is_reshaped_inside_the_graph(test_images):
     k = keras()
     k.utils.set_random_seed(3)
-    flat = k.Sequential([k.Input((784,)), k.layers.Dense(32, activation="relu"), k.layers.Dense(10, activation="softmax")])
+    flat = k.Sequential(
+        [
+            k.Input((784,)),
+            k.layers.Dense(32, activation="relu"),
+            k.layers.Dense(10, activation="softmax"),
+        ]
+    )
     x, _ = test_images
     expected = _keras_probs(flat, x[:20].reshape(20, 784))
     for backend in ("auto", "tf.function"):
@@ -134,7 +144,9 @@ def test_conversion_failure_falls_back_to_tf_function(trained, test_images, monk
     np.testing.assert_allclose(
         predictor.predict_batch(x[:30]), _keras_probs(trained, x[:30]), rtol=0, atol=1e-5
     )
-    np.testing.assert_allclose(predictor.predict_one(x[0]), _keras_probs(trained, x[:1])[0], atol=1e-5)
+    np.testing.assert_allclose(
+        predictor.predict_one(x[0]), _keras_probs(trained, x[:1])[0], atol=1e-5
+    )
 
 
 def test_litert_required_but_impossible_raises(trained, monkeypatch):
@@ -149,7 +161,9 @@ def test_missing_runtime_falls_back(trained, test_images, monkeypatch):
     assert predictor.backend == "tf.function"
     assert "not installed" in predictor.fallback_reason
     x, _ = test_images
-    np.testing.assert_allclose(predictor.predict_one(x[5]), _keras_probs(trained, x[5:6])[0], atol=1e-5)
+    np.testing.assert_allclose(
+        predictor.predict_one(x[5]), _keras_probs(trained, x[5:6])[0], atol=1e-5
+    )
 
 
 def test_litert_output_that_differs_from_keras_is_rejected(trained, test_images, monkeypatch):
@@ -171,7 +185,9 @@ def test_litert_output_that_differs_from_keras_is_rejected(trained, test_images,
     assert predictor.backend == "tf.function"
     assert "differ from Keras" in predictor.fallback_reason
     x, _ = test_images
-    np.testing.assert_allclose(predictor.predict_one(x[1]), _keras_probs(trained, x[1:2])[0], atol=1e-5)
+    np.testing.assert_allclose(
+        predictor.predict_one(x[1]), _keras_probs(trained, x[1:2])[0], atol=1e-5
+    )
 
 
 def test_unknown_backend_is_refused(trained):
@@ -181,14 +197,18 @@ def test_unknown_backend_is_refused(trained):
 
 def test_model_without_ten_classes_is_refused():
     k = keras()
-    bad = k.Sequential([k.Input((28, 28, 1)), k.layers.Flatten(), k.layers.Dense(5, activation="softmax")])
+    bad = k.Sequential(
+        [k.Input((28, 28, 1)), k.layers.Flatten(), k.layers.Dense(5, activation="softmax")]
+    )
     with pytest.raises(ArchitectureError, match="10 class"):
         Predictor(bad)
 
 
 def test_model_with_wrong_input_is_refused():
     k = keras()
-    bad = k.Sequential([k.Input((32, 32, 3)), k.layers.Flatten(), k.layers.Dense(10, activation="softmax")])
+    bad = k.Sequential(
+        [k.Input((32, 32, 3)), k.layers.Flatten(), k.layers.Dense(10, activation="softmax")]
+    )
     with pytest.raises(ArchitectureError, match="28x28"):
         Predictor(bad)
 
@@ -213,7 +233,9 @@ def test_predict_batch_runs_batched_not_one_call_per_image(trained, test_images,
     predictor.predict_batch(test_images[0][:10], batch_size=64)  # creates the batch interpreter
     interpreter = predictor._lite_batch.interpreter
     original = type(interpreter).invoke
-    monkeypatch.setattr(type(interpreter), "invoke", lambda self: (calls.append(1), original(self))[1])
+    monkeypatch.setattr(
+        type(interpreter), "invoke", lambda self: (calls.append(1), original(self))[1]
+    )
     predictor.predict_batch(test_images[0][:10], batch_size=64)
     assert len(calls) == 1
 
@@ -293,7 +315,9 @@ def test_recognize_equals_predict_one_on_the_normalized_image(trained, mnist_sma
     canvas = _canvas_from_digit(mnist_small.x_test[3]).astype(np.float32) / 255.0
     result = recognize(predictor, canvas)
     np.testing.assert_allclose(
-        result.probabilities, _keras_probs(trained, result.normalized.image[None, ..., None])[0], atol=1e-5
+        result.probabilities,
+        _keras_probs(trained, result.normalized.image[None, ..., None])[0],
+        atol=1e-5,
     )
 
 

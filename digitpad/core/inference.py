@@ -60,7 +60,9 @@ def _model_input_shape(model) -> tuple[int, ...]:
     except (AttributeError, IndexError, TypeError, ValueError):
         shape = tuple(getattr(model, "input_shape", (None, _SIDE, _SIDE, 1)))[1:]
     if len(getattr(model, "inputs", [None]) or [None]) != 1:
-        raise ArchitectureError("the model has more than one input; digitpad needs one 28x28 image input.")
+        raise ArchitectureError(
+            "the model has more than one input; digitpad needs one 28x28 image input."
+        )
     if any(d is None for d in shape) or int(np.prod(shape)) != _SIDE * _SIDE:
         raise ArchitectureError(
             f"the model's input shape {shape} does not hold a 28x28 grey image (784 values)."
@@ -136,14 +138,17 @@ class _LiteRT:
             inputs = interpreter.get_input_details()
             outputs = interpreter.get_output_details()
             if len(inputs) != 1 or len(outputs) != 1:
-                raise RuntimeError(f"converted model has {len(inputs)} inputs and {len(outputs)} outputs")
+                raise RuntimeError(
+                    f"converted model has {len(inputs)} inputs and {len(outputs)} outputs"
+                )
             index = inputs[0]["index"]
             if tuple(inputs[0]["shape"]) != (batch, _SIDE, _SIDE, 1):
                 interpreter.resize_tensor_input(index, [batch, _SIDE, _SIDE, 1], strict=False)
             interpreter.allocate_tensors()
             buffer = np.zeros((batch, _SIDE, _SIDE, 1), np.float32)
             lite = cls(interpreter, index, outputs[0]["index"], batch, buffer)
-            out_shape = tuple(int(d) for d in lite.run().shape)  # dynamic shapes are known after a run
+            # with a dynamic batch dimension the output shape is only known after a run
+            out_shape = tuple(int(d) for d in lite.run().shape)
         if out_shape != (batch, _CLASSES):
             raise RuntimeError(f"converted model outputs shape {out_shape}, expected ({batch}, 10)")
         return lite
@@ -196,7 +201,9 @@ class Predictor:
     def __init__(self, model, *, backend: str = "auto") -> None:
         start = time.perf_counter()
         if backend not in BACKENDS:
-            raise DigitpadError(f"inference backend {backend!r} is not one of {', '.join(BACKENDS)}.")
+            raise DigitpadError(
+                f"inference backend {backend!r} is not one of {', '.join(BACKENDS)}."
+            )
         from digitpad.core.tfsetup import tf
 
         self.model = _unwrap_model(model)
@@ -255,10 +262,14 @@ class Predictor:
                 return model(tf.reshape(x, (-1, *shape)), training=False)
 
         self._tf_one = tf.function(
-            forward, input_signature=[tf.TensorSpec((1, _SIDE, _SIDE, 1), tf.float32)], jit_compile=False
+            forward,
+            input_signature=[tf.TensorSpec((1, _SIDE, _SIDE, 1), tf.float32)],
+            jit_compile=False,
         )
         self._tf_many = tf.function(
-            forward, input_signature=[tf.TensorSpec((None, _SIDE, _SIDE, 1), tf.float32)], jit_compile=False
+            forward,
+            input_signature=[tf.TensorSpec((None, _SIDE, _SIDE, 1), tf.float32)],
+            jit_compile=False,
         )
         self._tf_buffer = np.zeros((1, _SIDE, _SIDE, 1), np.float32)
 
@@ -302,7 +313,11 @@ class Predictor:
                 got[i] = lite.run()[0]
         except Exception as exc:
             return f"the LiteRT interpreter failed on the converted model: {_short(exc)}"
-        diff = float(np.max(np.abs(got - self._reference))) if np.all(np.isfinite(got)) else float("inf")
+        diff = (
+            float(np.max(np.abs(got - self._reference)))
+            if np.all(np.isfinite(got))
+            else float("inf")
+        )
         self.max_abs_diff = diff
         if not diff <= TOLERANCE:
             return f"LiteRT probabilities differ from Keras by {diff:.3g} (> {TOLERANCE:g})"
@@ -402,7 +417,9 @@ class Predictor:
         with self._lock:
             if self._flatbuffer is None:
                 for start in range(0, n, batch_size):
-                    out[start : start + batch_size] = self._tf_many(a[start : start + batch_size]).numpy()
+                    out[start : start + batch_size] = self._tf_many(
+                        a[start : start + batch_size]
+                    ).numpy()
                 return out
             size = min(batch_size, n)
             lite = self._lite_batch
@@ -484,7 +501,9 @@ def recognize_file(predictor: Predictor, path: str | os.PathLike) -> Prediction:
 
 
 def recognize_files(
-    predictor: Predictor, paths: Sequence[str | os.PathLike] | Iterable[str | os.PathLike], batch_size: int = 256
+    predictor: Predictor,
+    paths: Sequence[str | os.PathLike] | Iterable[str | os.PathLike],
+    batch_size: int = 256,
 ) -> list[Prediction | DigitpadError]:
     """Recognise many image files with one batched model run.
 
