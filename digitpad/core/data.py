@@ -388,6 +388,13 @@ def _load_keras() -> Dataset:
 
 def _load_npz(path: Path) -> Dataset:
     try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise DataError(f"cannot read {path.name}: {exc.strerror or exc}.") from None
+    if magic[:2] != b"PK":  # every .npz is a zip archive
+        raise DataError(f"{path.name} is not a valid .npz file (it is not a zip archive).")
+    try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}
     except ValueError as exc:
