@@ -96,8 +96,9 @@ def _decode(img: Image.Image, path: Path) -> tuple[Image.Image, int]:
             raise _fail(path, "it has no pixels")
         if img.format == "JPEG" and (w * h > MAX_PIXELS or max(w, h) > WORK_SIDE):
             # DCT scaling: decode directly at 1/2, 1/4 or 1/8 size, never at full size.
-            factor = max(w, h) / WORK_SIDE
-            img.draft(None, (max(1, math.ceil(w / factor)), max(1, math.ceil(h / factor))))
+            # ask for the size the integer reduction below would give anyway
+            factor = max(math.ceil(max(w, h) / WORK_SIDE), math.ceil(math.sqrt(w * h / MAX_PIXELS)))
+            img.draft(None, (max(1, w // factor), max(1, h // factor)))
             w, h = img.size
         if w * h > MAX_PIXELS:
             raise _fail(path, f"it is too large ({img.size[0]}x{img.size[1]} pixels; the limit is {MAX_PIXELS} pixels)")
@@ -193,19 +194,21 @@ def _ink(grey: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
     bg = float(np.median(border))
     if abs(bg - 0.5) < 0.1:
         bg = float(np.median(grey))
+    ink = np.array(grey, dtype=np.float32)  # private copy, modified in place below
     if bg > 0.5:
-        ink = np.float32(1.0) - grey
+        np.subtract(np.float32(1.0), ink, out=ink)
         border = 1.0 - border
         bg = 1.0 - bg
-    else:
-        ink = grey
     mad = float(np.median(np.abs(border - bg)))
     lo = bg + 3.0 * 1.4826 * mad
     peak = float(ink.max())
     if peak - lo < 0.05:
-        return np.zeros_like(ink, dtype=np.float32)
-    out = (ink - np.float32(lo)) * np.float32(1.0 / (peak - lo))
-    return np.clip(out, 0.0, 1.0).astype(np.float32, copy=False)
+        ink.fill(0.0)
+        return ink
+    ink -= np.float32(lo)
+    ink *= np.float32(1.0 / (peak - lo))
+    np.clip(ink, 0.0, 1.0, out=ink)
+    return ink
 
 
 def load_image(path: str | os.PathLike) -> np.ndarray:
