@@ -190,6 +190,10 @@ class Predictor:
     Safe to share between threads, but calls are serialised by an internal lock: use it from one
     thread at a time (the GUI thread or one worker) for predictable latency.
 
+    The LiteRT backend runs a *snapshot* of the weights taken when the predictor was built: after
+    more training, build a new ``Predictor``. Building one converts and verifies the model, which
+    takes 0.1-1.5 s on a 2-core CPU, so do it off the GUI thread.
+
     Raises
     ------
     ArchitectureError
