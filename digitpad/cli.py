@@ -68,8 +68,8 @@ def _quiet_environment() -> None:
     """Keep TensorFlow's C++ logging and Python warnings off the terminal (before TF loads)."""
     if _debug():
         return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    os.environ["ABSL_MIN_LOG_LEVEL"] = "3"
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     os.environ.setdefault("GLOG_minloglevel", "3")
     warnings.simplefilter("ignore")
@@ -85,8 +85,11 @@ def _quiet_tensorflow() -> None:
 
     # TensorFlow 2.21 writes absl "I0000 ..." lines straight to file descriptor 2 while it loads,
     # whatever TF_CPP_MIN_LOG_LEVEL says: load it with the descriptor pointed at /dev/null.
+    # Device discovery (cuInit on a machine without a GPU driver) logs at ERROR level too.
     with _stderr_silenced():
         tf_module = tf()
+        with contextlib.suppress(Exception):
+            tf_module.config.list_physical_devices()
     with contextlib.suppress(Exception):
         tf_module.get_logger().setLevel(logging.ERROR)
     with contextlib.suppress(Exception):
