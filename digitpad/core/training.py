@@ -43,6 +43,9 @@ AUG_MAX_SHIFT_PX = 2.5
 
 ONECYCLE_WARMUP = 0.2  # fraction of the steps spent warming up
 ONECYCLE_START = 0.1  # warm-up starts at this fraction of the peak learning rate
+# A mean cross-entropy above this means the run has blown up (chance level is ln 10 = 2.3; Keras
+# computes the loss from the logits under the softmax, so a diverged run can stay finite).
+DIVERGED_LOSS = 1e3
 
 
 # ---------------------------------------------------------------------------------------------
@@ -593,6 +596,12 @@ class Trainer:
         if not math.isfinite(loss):
             what = "NaN" if math.isnan(loss) else "infinite"
             self._fault = f"loss became {what} at epoch {self._epoch_no}, batch {batch + 1}"
+            model.stop_training = True
+        elif loss > DIVERGED_LOSS:
+            self._fault = (
+                f"loss diverged to {loss:.3g} at epoch {self._epoch_no}, batch {batch + 1} "
+                "(the learning rate is too high)"
+            )
             model.stop_training = True
         if self._stop.is_set():
             model.stop_training = True
