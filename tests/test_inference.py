@@ -204,6 +204,15 @@ def test_model_without_ten_classes_is_refused():
         Predictor(bad)
 
 
+def test_model_with_nan_weights_is_refused(trained):
+    k = keras()
+    clone = k.models.clone_model(trained)
+    weights = [np.full_like(w, np.nan) for w in trained.get_weights()]
+    clone.set_weights(weights)
+    with pytest.raises(DigitpadError, match="NaN"):
+        Predictor(clone)
+
+
 def test_model_with_wrong_input_is_refused():
     k = keras()
     bad = k.Sequential(

@@ -243,10 +243,19 @@ class Predictor:
     def _keras_probs(self, x: np.ndarray) -> np.ndarray:
         """Reference probabilities from the Keras model itself (direct call, training=False)."""
         xin = x.reshape((len(x), *self._input_shape))
-        out = np.asarray(self.model(xin, training=False), dtype=np.float32)
+        try:
+            out = np.asarray(self.model(xin, training=False), dtype=np.float32)
+        except Exception as exc:  # a model that cannot run at all: say so in one sentence
+            raise ArchitectureError(
+                f"the model cannot be run on a batch of 28x28 images ({_short(exc)})."
+            ) from None
         if out.ndim != 2 or out.shape[1] != _CLASSES:
             raise ArchitectureError(
                 f"the model outputs shape {tuple(out.shape[1:])} per image; digitpad needs 10 class probabilities."
+            )
+        if not np.all(np.isfinite(out)):
+            raise DigitpadError(
+                "the model gives NaN or infinite probabilities, so its weights are unusable."
             )
         return out
 
