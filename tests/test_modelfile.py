@@ -180,7 +180,7 @@ def test_keras_file_keeps_optimizer_state(tmp_path, mnist_small):
     slots_before = [np.asarray(v) for v in model.optimizer.variables]
     slots_after = [np.asarray(v) for v in loaded.model.optimizer.variables]
     assert len(slots_before) == len(slots_after)
-    for a, b in zip(slots_before, slots_after):
+    for a, b in zip(slots_before, slots_after, strict=True):
         np.testing.assert_allclose(a, b)
     # continue training on the loaded model: same optimizer, counter goes on
     x = mnist_small.x_train[:128].astype("float32")[..., None] / 255.0
@@ -460,3 +460,11 @@ def test_save_killed_midway_keeps_previous_file(tmp_path, mnist_small):
     assert not temp.exists()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
     assert read_metadata(target) == {"arch": "newer"}
+
+
+def test_untrained_optimizer_is_not_state(tmp_path):
+    model = tiny_model()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    loaded = load_model(save_model(model, tmp_path / "fresh.keras"))
+    assert loaded.optimizer_state is False
+    assert loaded.model.optimizer is not None  # still compiled with the file's optimizer

@@ -443,3 +443,45 @@ def test_refusals_do_not_go_through_save(tmp_path):
     assert path.exists()
     with pytest.raises(ModelFileError, match="26 outputs"):
         load_model(path)
+
+
+def test_zip_bomb_refused(tmp_path, valid_files, monkeypatch):
+    from digitpad.core import modelfile
+
+    monkeypatch.setattr(modelfile, "_MAX_UNPACKED_BYTES", 1024)  # the real bound is 2 GB
+    with pytest.raises(ModelFileError, match="zip bomb") as info:
+        load_model(valid_files[".keras"])
+    assert_one_sentence(info.value)
+
+
+@pytest.mark.parametrize(
+    ("config_text", "pattern"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "not valid JSON|nested too deeply"),
+        (json.dumps([1, 2, 3]).encode(), "not a JSON object"),
+        (json.dumps({"class_name": "Sequential"}).encode(), "without a model class"),
+    ],
+    ids=["garbage", "deeply-nested", "list", "no-config"],
+)
+def test_malformed_config_refused(tmp_path, valid_files, config_text, pattern):
+    dst = tmp_path / "malformed.keras"
+    with zipfile.ZipFile(valid_files[".keras"]) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.infolist():
+            zout.writestr(item, config_text if item.filename == "config.json" else zin.read(item))
+    with pytest.raises(ModelFileError, match=pattern) as info:
+        load_model(dst)
+    assert_one_sentence(info.value)
+
+
+def test_h5_payload_in_training_config_refused(tmp_path, valid_files):
+    """.h5 files are loaded with compile=False, but serialized code in training_config is refused anyway."""
+    dst = tmp_path / "trainer.h5"
+    shutil.copy(valid_files[".h5"], dst)
+    with h5py.File(dst, "a") as f:
+        f.attrs["training_config"] = json.dumps(
+            {"loss": {"class_name": "__lambda__", "config": {"code": "eA=="}}, "optimizer_config": {}}
+        )
+    with pytest.raises(ModelFileError, match="serialized Python code") as info:
+        load_model(dst)
+    assert_one_sentence(info.value)

@@ -27,6 +27,7 @@ import json
 import os
 import re
 import time
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -58,6 +59,7 @@ _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _MAX_CONFIG_BYTES = 64 * 1024 * 1024     # a model config larger than this is not an MNIST model
 _MAX_METADATA_BYTES = 4 * 1024 * 1024
+_MAX_UNPACKED_BYTES = 2 * 1024 * 1024 * 1024
 _STALE_TEMP_AGE_S = 60.0
 
 # Layers that carry or call arbitrary code, or load code/graphs from elsewhere.
@@ -97,8 +99,9 @@ class LoadedModel:
     metadata
         digitpad metadata stored in the file (architecture, config, metrics, data, date) or ``{}``.
     optimizer_state
-        True when the model comes with a compiled optimizer whose state (slots) was restored, so
-        training can continue exactly; False means training continues with a fresh optimizer.
+        True when the file is a ``.keras`` model with a compiled, trained optimizer whose state
+        (iterations and slots) was restored, so training continues exactly where it stopped; False
+        means training continues with a fresh optimizer (always for ``.h5``).
     name
         Display name: the metadata's architecture, else the file stem.
     """
@@ -163,9 +166,6 @@ def _is_keras_module(module: str) -> bool:
     return module == "keras" or module.startswith("keras.")
 
 
-_BYTECODE_PREFIXES = (b"\xe3", b"c\x00", b"\xe3\x00")
-
-
 def _looks_like_bytecode(value: str) -> bool:
     """True for a base64 string that decodes to a marshalled Python code object (Keras 2 func_dump)."""
     if len(value) < 40:
@@ -177,7 +177,11 @@ def _looks_like_bytecode(value: str) -> bool:
         raw = base64.b64decode(compact + "=" * (-len(compact) % 4), validate=False)
     except (binascii.Error, ValueError):
         return False
-    return raw[:1] in (b"\xe3", b"c") and len(raw) > 16
+    # marshal.dumps(code) starts with TYPE_CODE ('c'), or'ed with FLAG_REF (0xe3) when the code
+    # object is referenced; a little-endian int32 argument count (small) follows.
+    if len(raw) <= 16 or raw[0] not in (0x63, 0xE3):
+        return False
+    return int.from_bytes(raw[1:5], "little") < 256
 
 
 class _ConfigWalker:
@@ -316,7 +320,7 @@ def _has_hdf5_signature(header: bytes) -> bool:
 def _parse_json(text: bytes | str, filename: str, what: str) -> Any:
     try:
         return json.loads(text)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise _fail(f"{filename} has a {what} that is not valid JSON, so it is corrupt") from None
 
 
@@ -324,7 +328,13 @@ def _read_keras_zip_config(path: Path) -> dict:
     name = path.name
     try:
         with zipfile.ZipFile(path) as zf:
-            bad = zf.testzip()
+            total = sum(info.file_size for info in zf.infolist())
+            if total > _MAX_UNPACKED_BYTES:
+                raise _fail(
+                    f"{name} would unpack to {total // (1024 * 1024)} MB, far more than any digit model; "
+                    "it is refused as a possible zip bomb"
+                )
+            bad = zf.testzip()  # reads every entry: CRC errors reveal corruption anywhere
             if bad is not None:
                 raise _fail(f"{name} is corrupt (the checksum of its entry {bad!r} does not match)")
             names = set(zf.namelist())
@@ -710,7 +720,8 @@ def _has_optimizer_state(model: Any) -> bool:
     if opt is None:
         return False
     try:
-        return bool(opt.built and len(opt.variables) > 0)
+        # A compiled but never trained optimizer has no state worth keeping.
+        return bool(opt.built and len(opt.variables) > 0 and int(opt.iterations.numpy()) > 0)
     except Exception:
         return False
 
@@ -741,7 +752,10 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
     name = path.name
     k = keras()
     try:
-        model = k.saving.load_model(path, compile=(fmt == "keras"), safe_mode=True)
+        with warnings.catch_warnings():
+            # e.g. "Skipping variable loading for optimizer" for a compiled but never trained model
+            warnings.simplefilter("ignore")
+            model = k.saving.load_model(path, compile=(fmt == "keras"), safe_mode=True)
     except Exception as exc:
         text = " ".join(str(exc).split()) or type(exc).__name__
         if "lambda" in text.lower() or "safe_mode" in text or "unsafe" in text.lower():
