@@ -286,16 +286,23 @@ class _ConfigWalker:
             if not isinstance(registered, str):
                 raise self.refuse("has a malformed model configuration (a registered name that is not text)")
             if ">" in registered:
-                package = registered.split(">", 1)[0]
+                package, _, short = registered.partition(">")
+                if package == "keras" and short == class_name and class_name in self.classes:
+                    return self._check_class(node, class_name)
+                where = "an unknown Keras object" if package == "keras" else f"from the package {package!r}"
                 raise self.refuse(
-                    f"names the object {registered!r} from the package {package!r}, which is not part of "
-                    "Keras and could run code when the model is loaded"
+                    f"names the object {registered!r} ({where}), which is not a standard Keras object "
+                    "and could run code when the model is loaded"
                 )
             if registered != class_name and registered not in self.classes:
                 raise self.refuse(
                     f"names the custom object {registered!r}, which is not part of Keras and could run "
                     "code when the model is loaded"
                 )
+        self._check_class(node, class_name)
+
+    def _check_class(self, node: dict, class_name: str) -> None:
+        name = self._object_name(node)
         if class_name.startswith("__") and class_name.endswith("__"):
             if class_name not in _SAFE_DUNDER_CLASSES:
                 raise self.refuse(f"contains the unknown serialized object {class_name!r}")
