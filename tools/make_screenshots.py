@@ -1,0 +1,115 @@
+"""Render docs/screenshots/recognize.png and train.png from the real window (offscreen Qt).
+
+Recognize: a real MNIST test digit is put on the pad (``set_image``, as when an image is opened)
+and recognised by the model, with the normalisation steps shown. Train: a tiny real training run
+(a few thousand images, 2 epochs) from the Train tab so the plots have curves. Settings and run
+history go to a temporary folder, so the user's own are not touched.
+
+    python tools/make_screenshots.py [--model PATH] [--out docs/screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+_TMP = tempfile.mkdtemp(prefix="digitpad-screenshots-")
+os.environ["XDG_CONFIG_HOME"] = os.path.join(_TMP, "config")
+os.environ["DIGITPAD_HOME"] = os.path.join(_TMP, "data")
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+
+def _spin(app: QApplication, cond, timeout: float) -> bool:
+    deadline = time.time() + timeout
+    while not cond() and time.time() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    return bool(cond())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="model file (default: the bundled model)")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    parser.add_argument("--train-limit", type=int, default=3000)
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    app = QApplication.instance() or QApplication([])
+    font = app.font()
+    font.setPointSizeF(max(font.pointSizeF(), 10.0))
+    app.setFont(font)
+    from digitpad.core.data import load_dataset
+    from digitpad.core.paths import bundled_model_path
+    from digitpad.gui.main_window import MainWindow
+
+    win = MainWindow()
+    win.resize(1180, 800)
+    win.show()
+    app.processEvents()
+    ready: list[str] = []
+    failed: list[str] = []
+    win.model_ready.connect(ready.append)
+    win.model_failed.connect(failed.append)
+    win._show_error = lambda title, text: failed.append(text)
+
+    model = Path(args.model) if args.model else bundled_model_path()
+    data = load_dataset(None)
+    if model.is_file():
+        win.open_model(str(model))
+        if not _spin(app, lambda: ready or failed, 300) or failed:
+            print(f"model did not load: {failed}", file=sys.stderr)
+            return 1
+
+    tab = win.train_tab
+    if hasattr(tab, "start_training"):
+        win.tabs.setCurrentWidget(tab)
+        tab.limit_spin.setValue(args.train_limit)
+        tab.epochs_spin.setValue(2)
+        tab.start_training()
+        _spin(app, lambda: tab.is_training(), 30)
+        _spin(app, lambda: not tab.is_training(), 600)
+        app.processEvents()
+        if not model.is_file():
+            # no bundled model: use the one just trained for the Recognize screenshot
+            model_obj = getattr(tab, "_result", None)
+            if model_obj is not None:
+                win.use_model(model_obj.model, f"{model_obj.config.arch} (just trained)",
+                              model_obj.metadata())
+                _spin(app, lambda: ready or failed, 300)
+        _spin(app, lambda: False, 0.5)
+        win.tabs.setCurrentWidget(tab)
+        app.processEvents()
+        win.grab().save(str(out / "train.png"))
+        print(f"wrote {out / 'train.png'}")
+
+    # a real MNIST test digit (index chosen once: a clear '7'), on the pad, recognised live
+    x, y = data.x_test, data.y_test
+    index = int([i for i in range(len(y)) if y[i] == 7][3])
+    win.tabs.setCurrentWidget(win.recognize_tab)
+    win.recognize_tab.preview.set_steps_visible(True)
+    win.recognize_tab.show_image(x[index].astype("float32") / 255.0)
+    _spin(app, lambda: False, 0.5)
+    win.grab().save(str(out / "recognize.png"))
+    print(f"wrote {out / 'recognize.png'}")
+
+    win._ask = lambda *a: None
+    tab.shutdown()
+    win._closing = True
+    win._loader.wait(30000)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
