@@ -1,10 +1,14 @@
 """Persistent settings (QSettings, INI format under the user's config folder).
 
-Tests isolate settings by pointing ``XDG_CONFIG_HOME`` at a temporary folder (see
-``tests/conftest.py``); :func:`app_settings` reads the location each time it is called.
+The file is ``$XDG_CONFIG_HOME/digitpad/digitpad.ini`` (``~/.config/digitpad/digitpad.ini`` by
+default). :func:`app_settings` reads ``XDG_CONFIG_HOME`` on every call (Qt itself caches it once per
+process), so tests isolate settings by pointing it at a temporary folder (``tests/conftest.py``).
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
@@ -13,9 +17,15 @@ APPLICATION = "digitpad"
 MAX_RECENT = 8
 
 
+def settings_path() -> Path:
+    """Path of the INI file holding digitpad's settings."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / ORGANIZATION / f"{APPLICATION}.ini"
+
+
 def app_settings() -> QSettings:
     """The application's settings object (INI file, user scope)."""
-    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
+    return QSettings(str(settings_path()), QSettings.Format.IniFormat)
 
 
 def recent_files(settings: QSettings | None = None) -> list[str]:
