@@ -642,8 +642,13 @@ class TrainTab(QWidget):
         acc = getattr(result, "test_accuracy", None)
         reason = str(getattr(result, "reason", ""))
         acc_text = f"test accuracy {100 * acc:.2f} %" if acc is not None and math.isfinite(acc) else "no test accuracy"
-        summary = (f"{reason.capitalize()} after {epochs_done} epoch(s) in "
-                   f"{format_eta(getattr(result, 'elapsed', None))} on {getattr(result, 'device', '?')}: {acc_text}.")
+        where = f"{epochs_done} epoch(s) in {format_eta(getattr(result, 'elapsed', None))} on " \
+                f"{getattr(result, 'device', '?')}"
+        if failed:
+            summary = f"Training stopped: {reason} ({where}; {acc_text})."
+        else:
+            summary = f"{reason[:1].upper()}{reason[1:]} after {where}: {acc_text}."
+
         self.result_label.setText(summary)
         self.progress.append(summary)
         self.progress.bar.setFormat(f"Done · {acc_text}" if not failed else f"Failed · {reason}")
@@ -653,7 +658,7 @@ class TrainTab(QWidget):
             self.progress.append(f"Run history not updated: {record['_history_error']}")
         self.status_message.emit(summary)
         if failed:
-            self._pending_error = ("Training stopped", f"Training stopped: {reason}.".replace("..", "."))
+            self._pending_error = ("Training stopped", f"Training stopped: {reason}.")
 
     @Slot(str, str)
     def _on_run_failed(self, reason: str, details: str) -> None:
