@@ -122,7 +122,8 @@ def test_fast_learns_in_one_epoch_with_progress(mnist_small):
     result = trainer.run()
     assert result.reason == "completed" and not result.stopped
     assert result.epochs_done == 1 and result.best_epoch == 1
-    # 3000 training images, 1 epoch: measured ~0.93 on the 1000 test images; broken training ~0.1
+    # 3000 training images, 1 epoch: measured 0.91-0.92 on the 1000 test images (seeds 0-2);
+    # broken training gives ~0.1
     assert result.test_accuracy > 0.88, result.test_accuracy
     assert 0 < result.test_loss < 1.0
     assert result.device == "CPU"

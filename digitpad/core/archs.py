@@ -254,7 +254,7 @@ ARCHS: dict[str, ArchSpec] = {
         ),
         ArchSpec(
             "fast", "digitpad's fast model: passes 99 % test accuracy in one short CPU epoch.",
-            _fast, "adam", 5e-3, 128, 1, "onecycle", False, label_smoothing=0.1,
+            _fast, "adam", 8e-3, 128, 1, "onecycle", False, label_smoothing=0.1,
             optimizer_kwargs={"beta_1": 0.7, "beta_2": 0.9},
             origin="digitpad: strided 5x5 conv, Adam one-cycle, label smoothing",
         ),
