@@ -379,3 +379,33 @@ def test_kfold_respects_the_stop_event(tiny):
 def test_kfold_bad_k(tiny):
     with pytest.raises(TrainingError, match="k must be at least 2"):
         kfold(TrainConfig(arch="fast"), k=1, dataset=tiny)
+
+
+# ------------------------------------------------------------------------------------ model files
+
+
+def test_continue_a_saved_keras_model_with_its_optimizer_and_an_h5_with_a_fresh_one(tiny, tmp_path):
+    from digitpad.core.modelfile import load_model, save_model
+
+    first = Trainer(TrainConfig(arch="fast", epochs=1, val_split=0.0), dataset=tiny).run()
+    assert int(first.model.optimizer.iterations.numpy()) == 5
+    save_model(first.model, tmp_path / "m.keras", metadata=first.metadata())
+    save_model(first.model, tmp_path / "m.h5", metadata=first.metadata())
+
+    rec = Recorder()
+    loaded = load_model(tmp_path / "m.keras")
+    again = Trainer(TrainConfig(arch="fast", epochs=1, val_split=0.0), dataset=tiny,
+                    model=loaded.model, on_progress=rec).run()
+    assert again.reason == "completed"
+    assert int(again.model.optimizer.iterations.numpy()) == 10  # saved state carried on
+    assert any("saved state" in m.message for m in rec.kinds("message"))
+
+    rec = Recorder()
+    loaded = load_model(tmp_path / "m.h5")
+    trainer = Trainer(TrainConfig(arch="fast", epochs=1, val_split=0.0), dataset=tiny,
+                      model=loaded.model, on_progress=rec)
+    h5 = trainer.run()
+    assert h5.reason == "completed" and int(h5.model.optimizer.iterations.numpy()) == 5
+    assert any("continuing with a fresh optimizer" in m.message for m in rec.kinds("message"))
+    assert trainer.continue_training(1).reason == "completed"
+    assert int(h5.model.optimizer.iterations.numpy()) == 10

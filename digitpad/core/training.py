@@ -507,6 +507,7 @@ class Trainer:
                     self._message(f"continuing with a fresh optimizer ({cfg.optimizer}).")
         self._one_hot = cfg.label_smoothing > 0
         self.train_ds = self._make_dataset()
+        self.x_train = None  # the pipeline holds its own copy; free ~170 MB for full MNIST
         self._prepared = True
 
     def _compile(self, *, fresh: bool) -> None:
