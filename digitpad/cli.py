@@ -534,7 +534,9 @@ class _StopOnSigint:
 
     def __exit__(self, *exc: object) -> None:
         if self._installed:
-            signal.signal(signal.SIGINT, self._previous)
+            # After a Ctrl-C the command is about to exit 130: a late extra Ctrl-C must not turn
+            # into a KeyboardInterrupt traceback while the interpreter shuts down.
+            signal.signal(signal.SIGINT, signal.SIG_IGN if self.count else self._previous)
             self._installed = False
 
     @property
