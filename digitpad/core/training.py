@@ -470,11 +470,14 @@ class Trainer:
             n_val = 1
         if n_val >= len(x):
             n_val = 0
-        perm = np.random.default_rng(cfg.seed).permutation(len(x))
-        val_idx, train_idx = np.sort(perm[:n_val]), np.sort(perm[n_val:])
-        self.x_train, self.y_train = x[train_idx], y[train_idx]
-        self.x_val = x[val_idx] if n_val else None
-        self.y_val = y[val_idx] if n_val else None
+        if n_val:
+            perm = np.random.default_rng(cfg.seed).permutation(len(x))
+            val_idx, train_idx = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+            self.x_train, self.y_train = x[train_idx], y[train_idx]
+            self.x_val, self.y_val = x[val_idx], y[val_idx]
+        else:  # no copy: the pipeline shuffles anyway
+            self.x_train, self.y_train = x, y
+            self.x_val = self.y_val = None
         self.x_test = ds.x_test
         self.y_test = ds.y_test
         n = len(self.x_train)
@@ -538,6 +541,7 @@ class Trainer:
         one_hot = self._one_hot
         augment = bool(cfg.augment)
 
+        @T.autograph.experimental.do_not_convert  # plain tensor code: skip autograph's rewrite
         def gather(idx):
             xb = T.gather(X, idx)
             yb = T.gather(Y, idx)
