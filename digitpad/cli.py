@@ -279,7 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    sub.add_parser("gui", help="open the desktop app (the default)", description="Open the desktop app.")
+    g = sub.add_parser("gui", help="open the desktop app (the default)", description="Open the desktop app.")
+    g.add_argument("files", nargs="*", metavar="FILE", help="a model (.keras/.h5) and/or images to open")
 
     # train ------------------------------------------------------------------------------------
     t = sub.add_parser(
@@ -367,7 +368,8 @@ def cmd_gui(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             raise
         print(f"{PROG}: error: the desktop app cannot start because {missing or exc} is not installed.", file=err)
         return EXIT_ERROR
-    result = gui_main()
+    # Pass the files explicitly: the app would otherwise read sys.argv (which holds "gui").
+    result = gui_main(list(getattr(args, "files", None) or []))
     return int(result) if isinstance(result, int) else EXIT_OK
 
 

@@ -402,10 +402,12 @@ def test_no_arguments_without_gui_says_so(monkeypatch, capsys):
 def test_no_arguments_starts_gui(monkeypatch):
     calls = []
     fake = types.ModuleType("digitpad.gui.app")
-    fake.main = lambda: calls.append("gui") or 0
+    fake.main = lambda argv=None: calls.append(argv) or 0
     monkeypatch.setitem(sys.modules, "digitpad.gui.app", fake)
     assert cli.main([]) == 0
-    assert calls == ["gui"]
+    assert cli.main(["gui"]) == 0
+    assert cli.main(["gui", "m.keras", "seven.png"]) == 0
+    assert calls == [[], [], ["m.keras", "seven.png"]]
 
 
 # ---------------------------------------------------------------------------------------------
