@@ -253,6 +253,8 @@ def test_nan_inside_the_model_stops_at_the_first_batch(tiny):
     assert result.reason == "loss became NaN at epoch 1, batch 1"
     assert result.epochs_done == 0 and not result.stopped
     assert len(rec.kinds("batch")) == 1 and not rec.kinds("epoch")
+    meta = result.metadata()  # strict JSON even though the test loss of this model is NaN
+    assert json.loads(json.dumps(meta, allow_nan=False))["reason"] == result.reason
 
 
 def test_batch_larger_than_the_data_is_clamped(tiny):

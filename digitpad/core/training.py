@@ -144,7 +144,17 @@ def _check_int(value: Any, what: str, minimum: int) -> None:
 
 @dataclass
 class Progress:
-    """One report from the engine (see the module docstring for when each kind is sent)."""
+    """One report from the engine, sent from the training thread.
+
+    Kinds: ``start`` (once per run, before the first batch), ``batch`` (every ``batch_interval``
+    batches, the last batch of an epoch and the batch a stop or fault ended on; logs hold the
+    running ``loss``/``accuracy`` of the epoch and ``lr``), ``epoch`` (after each completed epoch;
+    logs add ``val_loss``/``val_accuracy`` when there is a validation split), ``message`` (a
+    note for the user in ``message``) and ``end`` (once; ``message`` is the end reason and logs hold
+    ``test_accuracy``/``test_loss`` when measured). ``step`` counts batches over the trainer's
+    life and only grows; ``epoch``/``epochs`` count over the trainer's life too, so a continued run
+    goes on from where the previous one ended. ``eta_s`` is the training time left in this run.
+    """
 
     kind: str
     epoch: int
@@ -183,12 +193,16 @@ class TrainResult:
         import digitpad
 
         k = keras()
+
+        def num(value: float | None) -> float | None:
+            return None if value is None or not math.isfinite(value) else float(value)
+
         return {
             "arch": self.config.arch,
             "config": self.config.to_dict(),
-            "history": {key: [float(v) for v in vals] for key, vals in self.history.items()},
-            "test_accuracy": self.test_accuracy,
-            "test_loss": self.test_loss,
+            "history": {key: [num(v) for v in vals] for key, vals in self.history.items()},
+            "test_accuracy": num(self.test_accuracy),
+            "test_loss": num(self.test_loss),
             "best_epoch": self.best_epoch,
             "epochs_done": self.epochs_done,
             "stopped": self.stopped,
