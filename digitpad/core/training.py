@@ -310,6 +310,35 @@ def _augment_batch(x: Any, T: Any) -> Any:
     )
 
 
+def _aligned_empty(shape: tuple[int, ...], dtype: Any, align: int = 64) -> np.ndarray:
+    """``np.empty`` whose data start on an ``align``-byte boundary (TensorFlow's alignment)."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    raw = np.empty(nbytes + align, dtype=np.uint8)
+    offset = (-raw.ctypes.data) % align
+    return raw[offset:offset + nbytes].view(dtype).reshape(shape)
+
+
+def _tensor_without_gil_stall(a: np.ndarray, T: Any) -> Any:
+    """A CPU tensor holding ``a`` without holding the GIL for the whole copy.
+
+    ``tf.constant`` copies a large array inside TensorFlow with the GIL held: 70-200 ms for the
+    full MNIST training set, during which a GUI thread cannot run (measured with
+    ``bench/bench_gui_training.py --trace``). Here numpy makes the copy (it releases the GIL) into
+    a 64-byte-aligned buffer that TensorFlow then adopts without copying (DLPack). Should that
+    fail, the tensor is built from chunks of a few MB, so the GIL is released between them.
+    """
+    a = np.asarray(a)
+    try:
+        buf = _aligned_empty(a.shape, a.dtype)
+        np.copyto(buf, a)
+        return T.experimental.dlpack.from_dlpack(buf.__dlpack__())
+    except Exception:  # no DLPack support for this dtype/version: chunked copies
+        chunk = max(1, (8 << 20) // max(1, a[:1].nbytes))
+        parts = [T.constant(a[i:i + chunk]) for i in range(0, len(a), chunk)]
+        return T.concat(parts, axis=0) if len(parts) > 1 else parts[0]
+
+
 def _predict_probs(model: Any, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
     return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float64)
 
@@ -550,7 +579,7 @@ class Trainer:
         T = tf()
         cfg = self.config
         with T.device("/CPU:0"):
-            X = T.constant(self.x_train)
+            X = _tensor_without_gil_stall(self.x_train, T)
             Y = T.constant(self.y_train)
         one_hot = self._one_hot
         augment = bool(cfg.augment)
