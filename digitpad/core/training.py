@@ -715,7 +715,6 @@ class Trainer:
         )
         self._run_train_start = time.perf_counter()
         stopped = False
-        partial = False
         for _ in range(epochs):
             if self._stop.is_set():
                 stopped = True
@@ -737,14 +736,13 @@ class Trainer:
                 break
             if self._batch_in_epoch < self.batches:  # stopped inside the epoch
                 stopped = True
-                partial = self._batch_in_epoch > 0
                 self._weights_are_best = False
                 break
             self._finish_epoch()
             if self._stop.is_set():
                 stopped = True
                 break
-        reason = self._end_reason(stopped, partial)
+        reason = self._end_reason(stopped)
         self._restore_best()
         self._evaluate_test()
         now = time.perf_counter()
@@ -774,7 +772,7 @@ class Trainer:
                    batches=self.batches, logs=end_logs, samples_per_s=rate, eta_s=0.0)
         return result
 
-    def _end_reason(self, stopped: bool, partial: bool) -> str:
+    def _end_reason(self, stopped: bool) -> str:
         if self._fault is not None:
             return self._fault
         if stopped:
