@@ -153,6 +153,32 @@ def test_fast_learns_in_one_epoch_with_progress(mnist_small):
     assert meta["config"]["epochs"] == 1 and meta["history"]["loss"]
 
 
+@pytest.mark.parametrize(
+    "optimizer,schedule",
+    [("sgd", "step"), ("adam", "cosine"), ("adadelta", "constant"), ("rmsprop", "onecycle"),
+     ("adamw", "cosine"), ("nadam", "step")],
+)
+def test_every_optimizer_and_schedule_trains(tiny, optimizer, schedule):
+    lrs = []
+    cfg = TrainConfig(arch="fast", epochs=2, batch_size=32, optimizer=optimizer, schedule=schedule,
+                      learning_rate={"adadelta": 1.0, "sgd": 0.2}.get(optimizer, 0.003), val_split=0.0)
+    result = Trainer(cfg, dataset=tiny, on_progress=lambda p: p.kind == "batch" and lrs.append(p.logs["lr"])).run()
+    assert result.reason == "completed" and result.epochs_done == 2
+    assert type(result.model.optimizer).__name__.lower() == optimizer
+    assert result.test_accuracy > 0.3  # well above chance after 38 small batches
+    if schedule == "constant":
+        assert len(set(lrs)) == 1
+    else:
+        assert lrs[-1] < lrs[0] or schedule == "onecycle" and lrs[-1] < max(lrs)
+
+
+def test_augmented_training_runs(tiny):
+    result = Trainer(TrainConfig(arch="fast", epochs=2, batch_size=32, augment=True, val_split=0.0),
+                     dataset=tiny).run()
+    assert result.reason == "completed" and result.config.augment is True
+    assert result.test_accuracy > 0.3
+
+
 def test_batch_interval_thins_batch_reports(tiny):
     rec = Recorder()
     Trainer(TrainConfig(arch="fast", epochs=1, batch_size=32, val_split=0.0), dataset=tiny,
