@@ -670,6 +670,7 @@ class TrainTab(QWidget):
 
     @Slot()
     def _on_run_finished(self) -> None:
+        self.plots.flush()  # per-batch points waiting for the next (rate-limited) redraw
         self._job = None
         self._control = None
         self._update_buttons()

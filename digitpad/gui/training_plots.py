@@ -2,6 +2,9 @@
 
 Plot items are created once and updated with ``setData`` (the pyqtgraph streaming pattern); the
 data live in growable numpy buffers so an update costs one ``setData`` per curve, not a list copy.
+Per-batch points are redrawn at most every :data:`REDRAW_INTERVAL_MS`: a redraw (curves, auto-range,
+axes) costs the GUI thread 10-20 ms of CPU, measured with ``bench/bench_gui_training.py --trace``,
+which at every progress delivery (20 per second) stalled a busy 2-core machine's event loop 30-50 ms.
 The x axis is in epochs: a batch ``b`` of ``B`` in epoch ``e`` sits at ``e - 1 + b / B``; epoch
 markers sit at ``e``.
 """
@@ -13,6 +16,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -21,6 +25,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+#: Minimum time between two redraws of the per-batch curves (milliseconds; 0 = redraw at once).
+REDRAW_INTERVAL_MS = 250
 
 
 class _Series:
@@ -109,13 +116,26 @@ class TrainingPlots(QWidget):
             self._epoch[metric] = _Series()
             self._val[metric] = _Series()
             layout.addWidget(plot)
+        self.redraw_interval_ms = REDRAW_INTERVAL_MS
+        self.redraws = 0  # number of per-batch redraws (for tests and benchmarks)
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.timeout.connect(self.flush)
+        self._batch_dirty = False
 
     def clear(self) -> None:
         """Remove all points (a new run starts)."""
         for metric in self.METRICS:
             for store in (self._batch, self._epoch, self._val):
                 store[metric].clear()
+        self._redraw_timer.stop()
         self._refresh(batch=True, epoch=True)
+
+    def flush(self) -> None:
+        """Draw per-batch points that are still waiting for the next redraw."""
+        self._redraw_timer.stop()
+        if self._batch_dirty:
+            self._refresh(batch=True)
 
     def add_batches(self, xs: list[float], logs: list[dict]) -> None:
         """Append per-batch points at fractional epochs ``xs`` with their ``logs``."""
@@ -125,7 +145,11 @@ class TrainingPlots(QWidget):
             pts = [(x, lg[metric]) for x, lg in zip(xs, logs, strict=True) if metric in lg]
             if pts:
                 self._batch[metric].extend((p[0] for p in pts), (p[1] for p in pts))
-        self._refresh(batch=True)
+        self._batch_dirty = True
+        if self.redraw_interval_ms <= 0:
+            self.flush()
+        elif not self._redraw_timer.isActive():
+            self._redraw_timer.start(int(self.redraw_interval_ms))
 
     def add_epoch(self, epoch: float, logs: dict) -> None:
         """Append per-epoch training and validation points at x = ``epoch``."""
@@ -134,7 +158,8 @@ class TrainingPlots(QWidget):
                 self._epoch[metric].extend([epoch], [logs[metric]])
             if "val_" + metric in logs:
                 self._val[metric].extend([epoch], [logs["val_" + metric]])
-        self._refresh(epoch=True)
+        self._redraw_timer.stop()
+        self._refresh(batch=self._batch_dirty, epoch=True)
 
     def point_counts(self) -> dict[str, int]:
         """Number of points held by each curve (for tests and status)."""
@@ -146,6 +171,9 @@ class TrainingPlots(QWidget):
         return out
 
     def _refresh(self, batch: bool = False, epoch: bool = False) -> None:
+        if batch:
+            self._batch_dirty = False
+            self.redraws += 1
         for metric in self.METRICS:
             if batch:
                 s = self._batch[metric]
