@@ -17,14 +17,26 @@ Designs:
 ``plain-qthread``  data loaded in the worker, otherwise as ``naive`` (the issue's baseline: plain
                    QThread without priority lowering and without throttling).
 ``digitpad-nice0`` digitpad's Train tab with the worker's priority left alone (throttling only).
-``digitpad``       digitpad's Train tab as shipped (throttled progress + worker at nice 10).
+``digitpad-before`` digitpad's Train tab with the fixes below switched off (throttled progress and
+                   worker at nice 10 only: the design measured before them).
+``digitpad-no-renice`` / ``digitpad-no-redraw-cap`` / ``digitpad-no-switch`` / ``digitpad-constant`` /
+``digitpad-no-freeze``
+                   ablations: everything shipped except one fix (TensorFlow pool threads reniced,
+                   per-batch redraw capped at 4 Hz, 1 ms GIL switch interval, GIL-free tensor build,
+                   start-up heap frozen out of the garbage collector's full passes).
+``digitpad``       digitpad's Train tab as shipped.
+
+``--trace`` runs a sampler thread in the child that records every thread's Python stack every
+2 ms; each timer stall over 30 ms is then printed with what each thread was doing (stderr). The
+sampler adds load, so traced numbers are for attribution, not for the table.
 
 TensorFlow is imported and the predictor built before the clock starts in every design (the app
 loads them at start-up, before anyone trains). Timings are reported; nothing is asserted.
 
 Usage::
 
-    python bench/bench_gui_training.py [--limit N] [--epochs N] [--designs a,b] [--json PATH]
+    python bench/bench_gui_training.py [--limit N] [--epochs N] [--designs a,b] [--repeat N]
+                                       [--json PATH] [--trace]
 """
 
 from __future__ import annotations
@@ -46,7 +58,9 @@ import numpy as np  # noqa: E402
 
 from bench.common import machine_description, machine_line, markdown_table, write_json  # noqa: E402
 
-DESIGNS = ("naive", "plain-qthread", "digitpad-nice0", "digitpad")
+DESIGNS = ("naive", "plain-qthread", "digitpad-nice0", "digitpad-before", "digitpad-no-renice",
+           "digitpad-no-redraw-cap", "digitpad-no-switch", "digitpad-constant", "digitpad-no-freeze", "digitpad")
+DEFAULT_DESIGNS = ("plain-qthread", "digitpad-before", "digitpad")
 GOAL_MAX_MS = 50.0
 GOAL_P99_MS = 16.0
 
@@ -72,8 +86,91 @@ def _stats(values_ms: list[float]) -> dict:
     }
 
 
+# ------------------------------------------------------------------------------------- trace
+class _StackSampler:
+    """Every 2 ms, record each thread's Python stack (``sys._current_frames``).
+
+    A sleep that overruns a lot means another thread held the GIL (or the CPU was busy); the
+    stack seen on waking is the code that ran during the hold: the worker frame right after a
+    long C call that kept the GIL, or the GUI thread inside a slow slot or paint.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self.samples: list[tuple[float, float, dict[int, list[str]]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stack-sampler", daemon=True)
+        self.main_id = threading.get_ident()
+        self.gc_runs: list[tuple[float, float, int, str]] = []  # (start, end, generation, thread)
+        self._gc_start = 0.0
+
+    def _on_gc(self, phase: str, info: dict) -> None:
+        import threading
+
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        else:
+            self.gc_runs.append((self._gc_start, time.perf_counter(), info.get("generation", -1),
+                                 "GUI" if threading.get_ident() == self.main_id else "worker"))
+
+    def start(self) -> None:
+        import gc
+
+        gc.callbacks.append(self._on_gc)
+        self._thread.start()
+
+    def stop(self) -> None:
+        import gc
+
+        self._stop.set()
+        self._thread.join()
+        gc.callbacks.remove(self._on_gc)
+
+    @staticmethod
+    def _stack(frame, depth: int = 12) -> list[str]:
+        out = []
+        while frame is not None and len(out) < depth:
+            code = frame.f_code
+            out.append(f"{os.path.basename(code.co_filename)}:{frame.f_lineno}:{code.co_name}")
+            frame = frame.f_back
+        return out
+
+    def _run(self) -> None:
+        import threading
+
+        me = threading.get_ident()
+        while not self._stop.is_set():
+            t0 = time.perf_counter()
+            time.sleep(0.002)
+            t1 = time.perf_counter()
+            frames = sys._current_frames()
+            self.samples.append((t0, t1, {tid: self._stack(f) for tid, f in frames.items() if tid != me}))
+
+    def report(self, tick_times: list[float], lateness: list[float], t0: float, over_ms: float = 30.0) -> None:
+        import bisect
+
+        wake = [s[1] for s in self.samples]
+        for t, late in zip(tick_times, lateness, strict=True):
+            if late <= over_ms:
+                continue
+            start = t - (late + 10.0) / 1000.0
+            print(f"=== stall {late:.0f} ms ending at {t - t0:.2f} s", file=sys.stderr)
+            for g0, g1, gen, who in self.gc_runs:
+                if g1 > start and g0 < t and g1 - g0 > 0.005:
+                    print(f"  gc generation {gen} in {who} thread: {1000 * (g1 - g0):.0f} ms", file=sys.stderr)
+            i, j = bisect.bisect_left(wake, start), bisect.bisect_right(wake, t + 0.005)
+            for s0, s1, stacks in self.samples[i:j]:
+                if (s1 - s0) * 1000 < 8:
+                    continue
+                print(f"  sampler slept {(s1 - s0) * 1000:.0f} ms", file=sys.stderr)
+                for tid, st in stacks.items():
+                    who = "GUI" if tid == self.main_id else f"thread {tid}"
+                    print(f"    [{who}] " + " < ".join(st), file=sys.stderr)
+
+
 # ------------------------------------------------------------------------------------- child
-def _child(design: str, limit: int | None, epochs: int) -> dict:
+def _child(design: str, limit: int | None, epochs: int, trace: bool = False) -> dict:
     from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
     from PySide6.QtWidgets import QApplication, QProgressBar, QVBoxLayout, QWidget
 
@@ -137,12 +234,27 @@ def _child(design: str, limit: int | None, epochs: int) -> dict:
 
     monitor = Monitor()
     train_info: dict = {}
+    sampler = _StackSampler() if trace else None
+    if sampler is not None:
+        sampler.start()
 
     if design.startswith("digitpad"):
-        if design == "digitpad-nice0":
-            import digitpad.gui.workers as workers
+        import digitpad.core.training as training
+        import digitpad.gui.training_plots as training_plots
+        import digitpad.gui.workers as workers
 
+        if design == "digitpad-nice0":
             workers.lower_current_thread_priority = lambda *a, **kw: False
+        if design in ("digitpad-nice0", "digitpad-before", "digitpad-no-renice"):
+            workers.RENICE_INTERVAL_S = 0
+        if design in ("digitpad-nice0", "digitpad-before", "digitpad-no-redraw-cap"):
+            training_plots.REDRAW_INTERVAL_MS = 0
+        if design in ("digitpad-nice0", "digitpad-before", "digitpad-no-switch"):
+            workers.JOB_SWITCH_INTERVAL_S = None
+        if design in ("digitpad-nice0", "digitpad-before", "digitpad-constant"):
+            training._tensor_without_gil_stall = lambda a, T: T.constant(a)
+        if design in ("digitpad-nice0", "digitpad-before", "digitpad-no-freeze"):
+            workers._frozen = True  # freeze_long_lived_objects() becomes a no-op
         from digitpad.gui.train_tab import TrainTab
 
         tab = TrainTab()
@@ -173,6 +285,8 @@ def _child(design: str, limit: int | None, epochs: int) -> dict:
             "test_accuracy": getattr(result, "test_accuracy", None),
             "reason": getattr(result, "reason", None),
             "throttle_emits": tab._throttle.emitted if tab._throttle else None,
+            "compute_threads_reniced": tab._throttle.reniced if tab._throttle else None,
+            "plot_redraws": tab.plots.redraws,
         }
     else:
         class Worker(QThread):
@@ -253,6 +367,9 @@ def _child(design: str, limit: int | None, epochs: int) -> dict:
             "gui_deliveries": win.deliveries,
         }
     monitor.timer.stop()
+    if sampler is not None:
+        sampler.stop()
+        sampler.report(tick_times, lateness, t_start)
     t_first = first_batch[0] if first_batch else t_end
     prep = [v for v, t in zip(lateness, tick_times, strict=True) if t <= t_first]
     batches = [v for v, t in zip(lateness, tick_times, strict=True) if t > t_first]
@@ -273,11 +390,35 @@ def _child(design: str, limit: int | None, epochs: int) -> dict:
 
 
 # ------------------------------------------------------------------------------------ parent
+def _median_result(rs: list[dict]) -> dict:
+    """Element-wise median of the numeric fields of repeated runs of one design."""
+    def med(values):
+        nums = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+        if len(nums) != len(values):
+            return values[0]
+        return float(np.median(nums))
+
+    out: dict = {}
+    for key, value in rs[0].items():
+        if isinstance(value, dict):
+            out[key] = {k: med([r.get(key, {}).get(k) for r in rs]) for k in value}
+        else:
+            out[key] = med([r.get(key) for r in rs])
+    out["repeats"] = len(rs)
+    out["runs"] = rs
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=0, help="train on N images (0 = all 60,000)")
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--designs", default=",".join(DESIGNS))
+    parser.add_argument("--designs", default=",".join(DEFAULT_DESIGNS),
+                        help=f"comma-separated, from: {', '.join(DESIGNS)}")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run the designs this many times, interleaved; the table shows medians")
+    parser.add_argument("--trace", action="store_true",
+                        help="print what every thread was doing during each stall over 30 ms (stderr)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--phase", choices=("batches", "all"), default="batches",
                         help="table over the batch phase (default) or the whole run incl. data/model set-up")
@@ -285,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args._child:
-        out = _child(args._child, args.limit or None, args.epochs)
+        out = _child(args._child, args.limit or None, args.epochs, args.trace)
         print("RESULT " + json.dumps(out, default=float))
         return 0
 
@@ -293,16 +434,26 @@ def main(argv: list[str] | None = None) -> int:
     for d in designs:
         if d not in DESIGNS:
             parser.error(f"unknown design {d!r}; choose from {', '.join(DESIGNS)}")
-    results = []
-    for d in designs:
-        cmd = [sys.executable, __file__, "--_child", d, "--limit", str(args.limit), "--epochs", str(args.epochs)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=str(ROOT))
-        line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
-        if proc.returncode != 0 or line is None:
-            print(f"design {d} failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
-            return 1
-        results.append(json.loads(line[len("RESULT "):]))
-        print(f"… {d} done ({results[-1]['wall_s']:.1f} s)", file=sys.stderr)
+    runs: dict[str, list[dict]] = {d: [] for d in designs}
+    for rep in range(max(1, args.repeat)):
+        for d in designs:
+            cmd = [sys.executable, __file__, "--_child", d, "--limit", str(args.limit), "--epochs", str(args.epochs)]
+            if args.trace:
+                cmd.append("--trace")
+            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=str(ROOT))
+            line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
+            if proc.returncode != 0 or line is None:
+                print(f"design {d} failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
+                return 1
+            if args.trace:
+                print(f"--- trace of {d} (run {rep + 1})", file=sys.stderr)
+                print("\n".join(ln for ln in proc.stderr.splitlines()
+                                if ln.startswith(("===", "  sampler", "    [", "  gc"))), file=sys.stderr)
+            runs[d].append(json.loads(line[len("RESULT "):]))
+            r = runs[d][-1]["lateness_batches"]
+            print(f"… {d} run {rep + 1}: {runs[d][-1]['wall_s']:.1f} s, max {r.get('max_ms', 0):.1f} ms,"
+                  f" p99 {r.get('p99_ms', 0):.1f} ms", file=sys.stderr)
+    results = [_median_result(runs[d]) for d in designs]
 
     info = machine_description()
     base = next((r for r in results if r["design"] == "plain-qthread"), results[0])
@@ -316,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{lat['max_ms']:.1f}",
             f"{lat['p99_ms']:.1f}",
             f"{lat['median_ms']:.2f}",
-            str(lat["over_50ms"]),
+            f"{lat['over_50ms']:g}",
             f"{pr['p99_ms']:.2f}" if pr.get("n") else "–",
             f"{r['wall_s']:.1f}",
             f"{(r.get('samples_per_s') or 0):,.0f}",
@@ -327,7 +478,8 @@ def main(argv: list[str] | None = None) -> int:
         setup_rows.append([r["design"], f"{r['prepare_s']:.1f}", f"{r['lateness_prepare'].get('max_ms', 0):.1f}",
                            f"{r['lateness_prepare'].get('p99_ms', 0):.1f}"])
     limit_text = f"{args.limit} images" if args.limit else "all 60,000 images"
-    print(f"## GUI responsiveness while training `fast` ({args.epochs} epoch(s), {limit_text})\n")
+    print(f"## GUI responsiveness while training `fast` ({args.epochs} epoch(s), {limit_text},"
+          f" median of {max(1, args.repeat)} run(s) per design)\n")
     print(f"Machine: {machine_line(info)}\n")
     print(markdown_table(
         ["design", "timer late max ms", "p99 ms", "median ms", "ticks > 50 ms", "live predict p99 ms",
@@ -342,7 +494,8 @@ def main(argv: list[str] | None = None) -> int:
         if "gui_prep_s" in r:
             print(f"`{r['design']}` spent {1000 * r['gui_prep_s']:.0f} ms preparing data on the GUI thread.")
     if args.json:
-        write_json(args.json, {"machine": info, "epochs": args.epochs, "limit": args.limit, "results": results})
+        write_json(args.json, {"machine": info, "epochs": args.epochs, "limit": args.limit,
+                               "repeat": max(1, args.repeat), "results": results})
     return 0
 
 

@@ -41,7 +41,7 @@ from digitpad.gui.history_table import HistoryTable, run_record
 from digitpad.gui.kfold_view import KFoldDialog
 from digitpad.gui.settings import app_settings
 from digitpad.gui.training_plots import ProgressPanel, TrainingPlots, format_eta
-from digitpad.gui.workers import Job, ProgressThrottle, wait_job
+from digitpad.gui.workers import Job, ProgressThrottle, freeze_long_lived_objects, wait_job
 
 OPTIMIZERS = ("sgd", "adam", "adadelta", "rmsprop", "adamw", "nadam")
 SCHEDULES = ("constant", "onecycle", "cosine", "step")
@@ -421,6 +421,7 @@ class TrainTab(QWidget):
         def work(report):
             from digitpad.core.training import Trainer
 
+            freeze_long_lived_objects()  # full GC passes over TF's objects stalled the GUI 200+ ms
             throttle.sink = report
             trainer = Trainer(config, on_progress=throttle)
             control.attach(trainer)
