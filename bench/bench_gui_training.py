@@ -170,7 +170,7 @@ class _StackSampler:
 
 
 # ------------------------------------------------------------------------------------- child
-def _child(design: str, limit: int | None, epochs: int, trace: bool = False) -> dict:
+def _child(design: str, limit: int | None, epochs: int, trace: float = 0.0) -> dict:
     from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
     from PySide6.QtWidgets import QApplication, QProgressBar, QVBoxLayout, QWidget
 
@@ -369,7 +369,7 @@ def _child(design: str, limit: int | None, epochs: int, trace: bool = False) -> 
     monitor.timer.stop()
     if sampler is not None:
         sampler.stop()
-        sampler.report(tick_times, lateness, t_start)
+        sampler.report(tick_times, lateness, t_start, over_ms=trace)
     t_first = first_batch[0] if first_batch else t_end
     prep = [v for v, t in zip(lateness, tick_times, strict=True) if t <= t_first]
     batches = [v for v, t in zip(lateness, tick_times, strict=True) if t > t_first]
@@ -417,8 +417,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"comma-separated, from: {', '.join(DESIGNS)}")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run the designs this many times, interleaved; the table shows medians")
-    parser.add_argument("--trace", action="store_true",
-                        help="print what every thread was doing during each stall over 30 ms (stderr)")
+    parser.add_argument("--trace", nargs="?", type=float, const=30.0, default=0.0, metavar="MS",
+                        help="print what every thread was doing during each stall over MS ms (default 30; stderr)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--phase", choices=("batches", "all"), default="batches",
                         help="table over the batch phase (default) or the whole run incl. data/model set-up")
@@ -439,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
         for d in designs:
             cmd = [sys.executable, __file__, "--_child", d, "--limit", str(args.limit), "--epochs", str(args.epochs)]
             if args.trace:
-                cmd.append("--trace")
+                cmd += ["--trace", str(args.trace)]
             proc = subprocess.run(cmd, capture_output=True, text=True, cwd=str(ROOT))
             line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
             if proc.returncode != 0 or line is None:

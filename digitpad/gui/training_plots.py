@@ -5,6 +5,9 @@ data live in growable numpy buffers so an update costs one ``setData`` per curve
 Per-batch points are redrawn at most every :data:`REDRAW_INTERVAL_MS`: a redraw (curves, auto-range,
 axes) costs the GUI thread 10-20 ms of CPU, measured with ``bench/bench_gui_training.py --trace``,
 which at every progress delivery (20 per second) stalled a busy 2-core machine's event loop 30-50 ms.
+Most of that cost was the axes: with auto-range the x range grew at every update, so every axis
+re-laid out its ticks and text. The view range is therefore set by this widget, and changes only
+when the data outgrow it: x in whole epochs, the loss axis from 0 to a rounded maximum.
 The x axis is in epochs: a batch ``b`` of ``B`` in epoch ``e`` sits at ``e - 1 + b / B``; epoch
 markers sit at ``e``.
 """
@@ -122,6 +125,8 @@ class TrainingPlots(QWidget):
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.timeout.connect(self.flush)
         self._batch_dirty = False
+        self._x_extent: float | None = None
+        self._loss_top: float | None = None
 
     def clear(self) -> None:
         """Remove all points (a new run starts)."""
@@ -129,6 +134,8 @@ class TrainingPlots(QWidget):
             for store in (self._batch, self._epoch, self._val):
                 store[metric].clear()
         self._redraw_timer.stop()
+        self._x_extent = None
+        self._loss_top = None
         self._refresh(batch=True, epoch=True)
 
     def flush(self) -> None:
@@ -183,6 +190,35 @@ class TrainingPlots(QWidget):
                 self.epoch_items[metric].setData(s.x, _finite(s.y))
                 s = self._val[metric]
                 self.val_items[metric].setData(s.x, _finite(s.y))
+        self._update_ranges()
+
+    def _update_ranges(self) -> None:
+        """Set the view ranges, changing them only when the data leave them (see module doc)."""
+        xs = [st[m].x[-1] for st in (self._batch, self._epoch, self._val) for m in self.METRICS if st[m].n]
+        if not xs:
+            return
+        extent = float(max(1, math.ceil(max(xs) - 1e-9)))
+        if extent != self._x_extent:
+            self._x_extent = extent
+            for plot in self.plots.values():
+                plot.getPlotItem().setXRange(0.0, extent, padding=0.02)
+        ys = [st["loss"].y for st in (self._batch, self._epoch, self._val) if st["loss"].n]
+        finite = [float(np.max(y[np.isfinite(y)])) for y in ys if np.isfinite(y).any()]
+        if not finite:
+            return
+        top = _nice_ceil(max(max(finite), 1e-3) * 1.05)
+        if self._loss_top is None or top > self._loss_top or top < self._loss_top / 4:
+            self._loss_top = top
+            self.plots["loss"].getPlotItem().setYRange(0.0, top, padding=0.02)
+
+
+def _nice_ceil(value: float) -> float:
+    """Smallest of 1, 2, 2.5, 5 × 10^k that is at least ``value`` (> 0)."""
+    exp = math.floor(math.log10(value))
+    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if step * 10.0 ** exp >= value:
+            return step * 10.0 ** exp
+    return 10.0 ** (exp + 1)
 
 
 def _finite(y: np.ndarray) -> np.ndarray:
