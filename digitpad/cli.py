@@ -407,7 +407,9 @@ class ProgressPrinter:
         self._last_plain = clock()
         self._bar_len = 0
         self._epoch_started = 0.0
-        self._lock = threading.Lock()
+        # Re-entrant: the Ctrl-C handler prints through note() on the main thread, possibly while
+        # that thread is inside __call__ holding the lock (a plain Lock deadlocks there).
+        self._lock = threading.RLock()
         self.epoch_lines: list[str] = []
 
     # -- public -----------------------------------------------------------------------------
@@ -432,6 +434,22 @@ class ProgressPrinter:
         with self._lock:
             self.clear()
             print(text, file=self.err, flush=True)
+
+    def note_from_signal(self, text: str) -> None:
+        """Print a line from a signal handler: a raw ``os.write`` on the stream's descriptor.
+
+        The handler may run while the main thread is inside a buffered write to the same stream,
+        where a second buffered write raises "reentrant call"; a raw write cannot.
+        """
+        try:
+            fd = self.err.fileno()
+        except (AttributeError, OSError, ValueError):
+            self.note(text)
+            return
+        prefix = "\n" if self.tty and self._bar_len else ""
+        self._bar_len = 0
+        with contextlib.suppress(OSError):
+            os.write(fd, (prefix + text + "\n").encode("utf-8", "replace"))
 
     def clear(self) -> None:
         if self.tty and self._bar_len:
@@ -628,7 +646,7 @@ def cmd_train(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
     printer = ProgressPrinter(out, err)
     trainer = Trainer(config, dataset=dataset, on_progress=printer)
-    guard = _StopOnSigint(trainer.request_stop, printer.note)
+    guard = _StopOnSigint(trainer.request_stop, printer.note_from_signal)
     if printer.tty:
         printer.note("training… (Ctrl-C stops and saves the weights trained so far)")
     with guard:
@@ -669,7 +687,7 @@ def _run_kfold(config: Any, k: int, dataset: Any, out: IO[str], err: IO[str]) ->
 
     stop_event = threading.Event()
     printer = _FoldPrinter(out, err, k)
-    guard = _StopOnSigint(stop_event.set, printer.note)
+    guard = _StopOnSigint(stop_event.set, printer.note_from_signal)
     with guard:
         result = kfold(config, k, dataset=dataset, on_progress=printer, stop_event=stop_event)
     printer.clear()

@@ -516,3 +516,28 @@ def test_ctrl_c_stops_saves_and_exits_130(tmp_path):
     from digitpad.core.modelfile import load_model
 
     assert tuple(load_model(out).model.output_shape) == (None, 10)
+
+
+def test_sigint_handler_while_printing_does_not_deadlock(tmp_path):
+    """The handler runs on the main thread, maybe while it is inside the printer (lock held, a
+    buffered write in progress); it must neither deadlock nor hit a re-entrant buffered write."""
+    with open(tmp_path / "err.txt", "w+", encoding="utf-8") as err:
+        printer = cli.ProgressPrinter(io.StringIO(), err, tty=True)
+        stops: list[int] = []
+        guard = cli._StopOnSigint(lambda: stops.append(1), printer.note_from_signal)
+
+        def inside_printer():
+            printer(_progress("batch", batch=3, logs={"loss": 0.5}))
+            with printer._lock:
+                guard._handler(signal.SIGINT, None)
+                guard._handler(signal.SIGINT, None)
+
+        worker = threading.Thread(target=inside_printer, daemon=True)
+        worker.start()
+        worker.join(10)
+        assert not worker.is_alive(), "the Ctrl-C handler deadlocked on the progress printer"
+        err.flush()
+        text = (tmp_path / "err.txt").read_text(encoding="utf-8")
+    assert stops == [1, 1] and guard.interrupted
+    assert "\nstopping after the current batch" in text  # starts a fresh line after the bar
+    assert text.rstrip().endswith("stopping…")
