@@ -509,7 +509,8 @@ def test_ctrl_c_stops_saves_and_exits_130(tmp_path):
     assert rc == 130, stderr
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
     assert "stopping after the current batch" in stderr
-    assert "stopping…" in stderr
+    # the second Ctrl-C lands during the stop, the test evaluation, the save or after: in every
+    # case still graceful (its message is checked in-process by the deadlock test below)
     assert "stopped by user" in stdout
     assert not any(line.startswith("epoch 40/40") for line in stdout_lines)
     assert f"saved model to {out.resolve()}" in stdout
