@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
 import digitpad.gui.qtcompat  # noqa: F401  (PySide6 emit() refcount work-around)
+from digitpad.gui.gc_guard import collect_on_gui_thread
 from digitpad.gui.settings import APPLICATION, ORGANIZATION
 
 BENCH_ENV = "DIGITPAD_BENCH_EXIT_AFTER_READY"
@@ -60,6 +61,7 @@ def _application(argv: list[str]) -> QApplication:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationDisplayName("digitpad")
     app.setDesktopFileName("digitpad")
+    collect_on_gui_thread()
     return app
 
 

@@ -18,6 +18,7 @@ from superqt.utils import create_worker
 
 import digitpad.gui.qtcompat  # noqa: F401  (PySide6 emit() refcount work-around)
 from digitpad.core.errors import DigitpadError
+from digitpad.gui.gc_guard import collect_on_gui_thread
 
 
 @dataclass
@@ -115,6 +116,7 @@ class ModelLoader(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        collect_on_gui_thread()  # no cyclic GC (and so no Qt destructors) in worker threads
         self._request = 0
         self._workers: dict[int, tuple[object, str]] = {}
 

@@ -27,6 +27,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QThread, Signal, Slot
 
 from digitpad.core.errors import DigitpadError
+from digitpad.gui.gc_guard import collect_on_gui_thread
 
 #: Nice value given to worker threads (Linux): higher = lower priority than the GUI thread.
 WORKER_NICENESS = 10
@@ -291,6 +292,7 @@ class Job(QThread):
     def __init__(self, fn: Callable[[Callable[[Any], None]], Any], *, name: str = "digitpad-job",
                  low_priority: bool = True):
         super().__init__(None)
+        collect_on_gui_thread()  # no cyclic GC (and so no Qt destructors) in worker threads
         self._fn = fn
         self._low_priority = low_priority
         self.setObjectName(name)

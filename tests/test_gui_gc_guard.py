@@ -1,0 +1,49 @@
+"""Cyclic garbage holding Qt objects is collected on the GUI thread, never in a worker.
+
+Regression test for a hang seen in a full test run: Python's collector ran inside a worker thread
+(building a model), destroyed a closed window's Qt objects there, and deadlocked against the GUI
+thread (Qt's object mutex vs. the GIL).
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+from PySide6.QtCore import QObject
+
+from digitpad.gui import gc_guard, workers
+
+
+class _Cyclic(QObject):
+    deleted_in: list[str] = []
+
+    def __init__(self):
+        super().__init__()
+        self.me = self  # a reference cycle: only the cyclic collector can free it
+
+    def __del__(self):
+        _Cyclic.deleted_in.append(threading.current_thread().name)
+
+
+def test_cyclic_qt_garbage_is_collected_on_gui_thread(qtbot):
+    _Cyclic.deleted_in.clear()
+
+    def allocate(_report):
+        # Far more container allocations than generation 0's threshold: with automatic GC on,
+        # a collection (and the QObject's destruction) would happen right here, in the worker.
+        junk = [[i] for i in range(200_000)]
+        return len(junk)
+
+    job = workers.Job(allocate, name="digitpad-gc-test")
+    assert gc_guard.is_active() and not gc.isenabled()
+    for _ in range(50):
+        _Cyclic()
+    results = []
+    job.succeeded.connect(results.append)
+    job.start()
+    assert workers.wait_job(job, 30_000)
+    qtbot.waitUntil(lambda: results == [200_000], timeout=10_000)
+    # The GUI-thread timer collects the cycles.
+    qtbot.waitUntil(lambda: len(_Cyclic.deleted_in) == 50, timeout=10_000)
+    assert set(_Cyclic.deleted_in) == {threading.main_thread().name}
