@@ -30,12 +30,14 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from digitpad import __version__
 from digitpad.core.errors import DigitpadError, ModelFileError
+from digitpad.core.tfsetup import debug_enabled
+from digitpad.core.tfsetup import stderr_silenced as _stderr_silenced
 
 PROG = "digitpad"
 EXIT_OK = 0
@@ -61,7 +63,7 @@ class CommandFailed(Exception):
 
 
 def _debug() -> bool:
-    return os.environ.get("DIGITPAD_DEBUG", "").strip() not in ("", "0", "false", "no")
+    return debug_enabled()
 
 
 def _quiet_environment() -> None:
@@ -99,30 +101,6 @@ def _quiet_tensorflow() -> None:
     warnings.simplefilter("ignore")
 
 
-@contextlib.contextmanager
-def _stderr_silenced() -> Iterator[None]:
-    """Redirect file descriptor 2 to /dev/null (C++ libraries that print while converting models)."""
-    if _debug():
-        yield
-        return
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError, AttributeError):
-        yield
-        return
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(devnull, 2)
-        finally:
-            os.close(devnull)
-        yield
-    finally:
-        with contextlib.suppress(OSError, ValueError):
-            sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,8 +7,11 @@ Nothing in ``digitpad.core`` imports TensorFlow at module level; code that needs
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import threading
+from collections.abc import Iterator
 from types import ModuleType
 
 from digitpad.core.errors import DeviceError
@@ -23,12 +26,57 @@ def _prepare_environment() -> None:
     os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
 
 
-def tf() -> ModuleType:
-    """Import and return ``tensorflow`` (quietly, once)."""
-    with _lock:
-        _prepare_environment()
-        import tensorflow
+def debug_enabled() -> bool:
+    """True when ``DIGITPAD_DEBUG`` asks for tracebacks and TensorFlow's own logs."""
+    return os.environ.get("DIGITPAD_DEBUG", "").strip().lower() not in ("", "0", "false", "no")
 
+
+@contextlib.contextmanager
+def stderr_silenced() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null for the duration (C++ libraries that print).
+
+    Does nothing when :func:`debug_enabled`.
+    """
+    if debug_enabled():
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):
+        yield
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 2)
+        finally:
+            os.close(devnull)
+        yield
+    finally:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def tf() -> ModuleType:
+    """Import and return ``tensorflow`` (quietly, once).
+
+    TensorFlow 2.21 writes absl ``I0000 …`` lines (oneDNN, CUDA stubs) straight to file
+    descriptor 2 while it loads, whatever ``TF_CPP_MIN_LOG_LEVEL`` says, and device discovery logs
+    ``cuInit`` failures on machines without a GPU driver: the first import and the first device
+    listing run with descriptor 2 silenced (unless ``DIGITPAD_DEBUG=1``).
+    """
+    with _lock:
+        if "tensorflow" in sys.modules:
+            return sys.modules["tensorflow"]
+        _prepare_environment()
+        with stderr_silenced():
+            import tensorflow
+
+            with contextlib.suppress(Exception):
+                tensorflow.config.list_physical_devices()
         return tensorflow
 
 
