@@ -148,6 +148,7 @@ def test_run_streams_points_then_stop_keeps_model(tab, qtbot):
     assert tab.current_model() is not None
     assert tab.has_unsaved_model()
     assert states == [True, False]
+    assert tab.progress.bar.format().startswith("Stopped ·")
     assert tab.start_button.isEnabled() and not tab.stop_button.isEnabled()
     assert tab.save_button.isEnabled() and tab.use_button.isEnabled()
     assert tab.history_table.rowCount() == rows_before + 1
@@ -172,6 +173,8 @@ def test_complete_continue_use_and_save(tab, qtbot, tmp_path, monkeypatch):
     batches = counts["batch_loss"]
     assert batches >= 5
     assert "Epoch 1/1" in tab.progress.log.toPlainText()
+    bar = tab.progress.bar
+    assert bar.value() == bar.maximum() > 0 and bar.format().startswith("Done · test accuracy")
 
     tab.continue_spin.setValue(1)
     tab.continue_button.click()

@@ -276,6 +276,7 @@ class TrainTab(QWidget):
         right.addWidget(self.lower_tabs)
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 2)
+        right.setSizes([600, 300])  # stretch factors only share out growth: start plots-first
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left_widget)
@@ -652,7 +653,14 @@ class TrainTab(QWidget):
 
         self.result_label.setText(summary)
         self.progress.append(summary)
-        self.progress.bar.setFormat(f"Done · {acc_text}" if not failed else f"Failed · {reason}")
+        bar = self.progress.bar
+        if failed:
+            bar.setFormat(f"Failed · {reason}")
+        elif getattr(result, "stopped", False):
+            bar.setFormat(f"Stopped · {acc_text}")
+        else:
+            bar.setValue(bar.maximum())  # the last throttled batch update may be short of the end
+            bar.setFormat(f"Done · {acc_text}")
         if record is not None:
             self.history_table.add_record(record)
         if isinstance(record, dict) and record.get("_history_error"):
