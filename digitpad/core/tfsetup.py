@@ -66,13 +66,16 @@ def tf() -> ModuleType:
     TensorFlow 2.21 writes absl ``I0000 …`` lines (oneDNN, CUDA stubs) straight to file
     descriptor 2 while it loads, whatever ``TF_CPP_MIN_LOG_LEVEL`` says, and device discovery logs
     ``cuInit`` failures on machines without a GPU driver: the first import and the first device
-    listing run with descriptor 2 silenced (unless ``DIGITPAD_DEBUG=1``).
+    listing run with descriptor 2 silenced (unless ``DIGITPAD_DEBUG=1``). Redirecting a descriptor
+    is process-wide, so this happens only while the process has a single thread (the command
+    line); the GUI imports TensorFlow in a worker while other threads may be writing to stderr.
     """
     with _lock:
         if "tensorflow" in sys.modules:
             return sys.modules["tensorflow"]
         _prepare_environment()
-        with stderr_silenced():
+        quiet = stderr_silenced() if threading.active_count() == 1 else contextlib.nullcontext()
+        with quiet:
             import tensorflow
 
             with contextlib.suppress(Exception):
