@@ -67,14 +67,16 @@ def tf() -> ModuleType:
     descriptor 2 while it loads, whatever ``TF_CPP_MIN_LOG_LEVEL`` says, and device discovery logs
     ``cuInit`` failures on machines without a GPU driver: the first import and the first device
     listing run with descriptor 2 silenced (unless ``DIGITPAD_DEBUG=1``). Redirecting a descriptor
-    is process-wide, so this happens only while the process has a single thread (the command
-    line); the GUI imports TensorFlow in a worker while other threads may be writing to stderr.
+    is process-wide, so this happens only when called from the main thread of a process with no
+    other Python thread (the command line); the GUI imports TensorFlow in a worker (a Qt thread,
+    invisible to ``threading``) while its main thread may be writing to stderr.
     """
     with _lock:
         if "tensorflow" in sys.modules:
             return sys.modules["tensorflow"]
         _prepare_environment()
-        quiet = stderr_silenced() if threading.active_count() == 1 else contextlib.nullcontext()
+        alone = threading.current_thread() is threading.main_thread() and threading.active_count() == 1
+        quiet = stderr_silenced() if alone else contextlib.nullcontext()
         with quiet:
             import tensorflow
 
