@@ -36,6 +36,7 @@ from typing import IO, Any
 
 from digitpad import __version__
 from digitpad.core.errors import DigitpadError, ModelFileError
+from digitpad.core.formatting import format_duration
 from digitpad.core.tfsetup import debug_enabled
 from digitpad.core.tfsetup import stderr_silenced as _stderr_silenced
 
@@ -109,12 +110,7 @@ def _quiet_tensorflow() -> None:
 
 def _fmt_duration(seconds: float | None) -> str:
     """``0:07``, ``12:03`` or ``1:02:03``; ``?`` when unknown."""
-    if seconds is None or not math.isfinite(seconds) or seconds < 0:
-        return "?"
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    return format_duration(seconds, "?")
 
 
 def _fmt_metric(value: Any, digits: int = 4) -> str:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import sys
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -33,6 +32,7 @@ import numpy as np
 
 from digitpad.core.errors import ArchitectureError, DigitpadError, ImageError
 from digitpad.core.normalize import Normalized, normalize_canvas, normalize_image
+from digitpad.core.tfsetup import quiet_native_stderr
 
 #: Below this top probability a prediction is flagged ``low_confidence``.
 LOW_CONFIDENCE = 0.6
@@ -93,24 +93,6 @@ def _quiet_stdout():
         yield
 
 
-@contextlib.contextmanager
-def _quiet_stderr_fd():
-    """Silence C++ writes to file descriptor 2 (LiteRT's one-off "Created XNNPACK delegate" line)."""
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError, AttributeError):
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def _short(exc: BaseException) -> str:
     """One line describing an exception, for ``fallback_reason``."""
     text = str(exc).strip().splitlines()
@@ -133,7 +115,7 @@ class _LiteRT:
         from ai_edge_litert.interpreter import Interpreter
 
         # allocate_tensors applies the XNNPACK delegate, which announces itself on fd 2 (CLI noise)
-        with _quiet_stderr_fd():
+        with quiet_native_stderr():
             interpreter = Interpreter(model_content=flatbuffer, num_threads=1)
             inputs = interpreter.get_input_details()
             outputs = interpreter.get_output_details()

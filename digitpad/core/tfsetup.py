@@ -60,24 +60,31 @@ def stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
+def quiet_native_stderr() -> contextlib.AbstractContextManager:
+    """:func:`stderr_silenced` when it is safe, else a no-op context.
+
+    Redirecting a descriptor is process-wide, so it is safe only when called from the main thread
+    of a process with no other Python thread (the command line). A GUI works in Qt threads,
+    invisible to ``threading``, while its main thread may be writing to stderr: never there.
+    """
+    alone = threading.current_thread() is threading.main_thread() and threading.active_count() == 1
+    return stderr_silenced() if alone else contextlib.nullcontext()
+
+
 def tf() -> ModuleType:
     """Import and return ``tensorflow`` (quietly, once).
 
     TensorFlow 2.21 writes absl ``I0000 …`` lines (oneDNN, CUDA stubs) straight to file
     descriptor 2 while it loads, whatever ``TF_CPP_MIN_LOG_LEVEL`` says, and device discovery logs
     ``cuInit`` failures on machines without a GPU driver: the first import and the first device
-    listing run with descriptor 2 silenced (unless ``DIGITPAD_DEBUG=1``). Redirecting a descriptor
-    is process-wide, so this happens only when called from the main thread of a process with no
-    other Python thread (the command line); the GUI imports TensorFlow in a worker (a Qt thread,
-    invisible to ``threading``) while its main thread may be writing to stderr.
+    listing run with descriptor 2 silenced where that is safe (:func:`quiet_native_stderr`; never
+    with ``DIGITPAD_DEBUG=1``).
     """
     with _lock:
         if "tensorflow" in sys.modules:
             return sys.modules["tensorflow"]
         _prepare_environment()
-        alone = threading.current_thread() is threading.main_thread() and threading.active_count() == 1
-        quiet = stderr_silenced() if alone else contextlib.nullcontext()
-        with quiet:
+        with quiet_native_stderr():
             import tensorflow
 
             with contextlib.suppress(Exception):

@@ -46,6 +46,15 @@ ONECYCLE_START = 0.1  # warm-up starts at this fraction of the peak learning rat
 # A mean cross-entropy above this means the run has blown up (chance level is ln 10 = 2.3; Keras
 # computes the loss from the logits under the softmax, so a diverged run can stay finite).
 DIVERGED_LOSS = 1e3
+# Batches run per call of Keras's compiled train function. Each call costs fixed Python and
+# dispatch overhead (callbacks, setting the learning rate), a large part of a small CNN's batch on
+# a CPU: with 8 steps per call a whole `digitpad train`-like process of `fast` took 10 % less wall
+# time here (farm-bench, 5 paired runs), the training phase alone about 20-40 % less. Callbacks
+# (progress, the stop flag, the learning-rate schedule) then run once per call, so small data
+# sets (fewer than MIN_CALLS_PER_EPOCH * 8 batches) get fewer steps per call: a schedule moved in
+# too few steps trains worse (3000 images, 22 batches: 87 % instead of 91 % with 8 steps per call).
+STEPS_PER_EXECUTION = 8
+MIN_CALLS_PER_EPOCH = 32
 
 
 # ---------------------------------------------------------------------------------------------
@@ -569,7 +578,9 @@ class Trainer:
             loss = k.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing)
         else:
             loss = k.losses.SparseCategoricalCrossentropy()
-        self.model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+        steps = max(1, min(STEPS_PER_EXECUTION, self.batches // MIN_CALLS_PER_EPOCH))
+        self.model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"],
+                           steps_per_execution=steps)
         try:  # a plain-variable learning rate can follow our schedule
             self.model.optimizer.learning_rate = float(cfg.learning_rate)
         except (TypeError, ValueError, AttributeError):
@@ -629,16 +640,20 @@ class Trainer:
             self._current_lr = lr
 
     def _on_batch_end(self, model: Any, batch: int, logs: dict) -> None:
+        # ``batch`` is the 0-based index of the last batch of this call of the train function,
+        # which runs STEPS_PER_EXECUTION batches at a time.
         now = time.perf_counter()
-        self.step += 1
-        self._run_step += 1
+        batch = min(batch, self.batches - 1)  # Keras reports a whole call's end past the last batch
+        done = batch + 1 - self._batch_in_epoch
+        self.step += done
+        self._run_step += done
         self._batch_in_epoch = batch + 1
         is_last = batch + 1 == self.batches
-        size = self.n_train - batch * self.effective_batch_size if is_last else self.effective_batch_size
-        self._run_samples += size
+        self._run_samples += min(self.n_train, (batch + 1) * self.effective_batch_size) - min(
+            self.n_train, (batch + 1 - done) * self.effective_batch_size)
         if self._first_batch_end is None:
             self._first_batch_end = now
-            self._first_batch_samples = self._run_samples
+            self._first_batch_steps = self._run_step
         values = {key: float(v) for key, v in logs.items()}
         loss = values.get("loss", float("nan"))
         if not math.isfinite(loss):
@@ -653,7 +668,8 @@ class Trainer:
             model.stop_training = True
         if self._stop.is_set():
             model.stop_training = True
-        if (batch + 1) % self.batch_interval == 0 or is_last or model.stop_training:
+        if self._run_step // self.batch_interval > (self._run_step - done) // self.batch_interval \
+                or is_last or model.stop_training:
             values["lr"] = self._current_lr
             self._emit(
                 "batch",
@@ -675,9 +691,9 @@ class Trainer:
     def _eta(self, now: float) -> float | None:
         done = self._run_step
         remaining = self._run_steps - done
-        if self._first_batch_end is None or done <= 1:
+        if self._first_batch_end is None or done <= self._first_batch_steps:
             return None
-        per_batch = (now - self._first_batch_end) / (done - 1)
+        per_batch = (now - self._first_batch_end) / (done - self._first_batch_steps)
         return max(0.0, remaining * per_batch)
 
     def _snapshot_best(self) -> None:

@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitpad.core.formatting import format_duration
+
 #: Minimum time between two redraws of the per-batch curves (milliseconds; 0 = redraw at once).
 REDRAW_INTERVAL_MS = 250
 
@@ -67,12 +69,7 @@ class _Series:
 
 def format_eta(seconds: float | None) -> str:
     """Format a duration as ``m:ss`` (``h:mm:ss`` past an hour); ``"–"`` when unknown."""
-    if seconds is None or not math.isfinite(seconds) or seconds < 0:
-        return "–"
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+    return format_duration(seconds, "–")
 
 
 class TrainingPlots(QWidget):
