@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="use only N training images (smoke runs)")
     ap.add_argument("--test-limit", type=int, default=None, help="use only N test images")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--fast-repeat", type=int, default=3, help="runs of `fast` (median reported)")
     ap.add_argument("--json", type=Path, default=None, help="write the results as JSON here")
     args = ap.parse_args(argv)
 
@@ -133,8 +134,15 @@ def main(argv: list[str] | None = None) -> int:
     cores = os.cpu_count() or 1
     print(f"data: {len(ds.x_train)} train / {len(ds.x_test)} test; {cores} cores", flush=True)
 
-    fast = run_fast(ds, args.seed)
-    print(f"  fast: test accuracy {fast['test_accuracy']:.4f} in {fast['wall_s']:.1f} s", flush=True)
+    # `fast` is short, so it runs several times (the median run is reported): one run on a
+    # shared machine can be slowed by a neighbour; the baseline's minutes average that out.
+    runs = []
+    for i in range(args.fast_repeat):
+        runs.append(run_fast(ds, args.seed))
+        print(f"  fast run {i + 1}: test accuracy {runs[-1]['test_accuracy']:.4f} in "
+              f"{runs[-1]['wall_s']:.1f} s", flush=True)
+    fast = sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
+    fast["wall_s_all_runs"] = [r["wall_s"] for r in runs]
     base = run_baseline(ds, args.target, args.max_epochs, args.seed)
     for r in (fast, base):
         r["cpu_utilisation"] = r["cpu_s"] / r["wall_s"] / cores

@@ -37,6 +37,39 @@ def _spin(app: QApplication, cond, timeout: float) -> bool:
     return bool(cond())
 
 
+def _three(n: int = 40) -> list[tuple[float, float]]:
+    """Points of a hand-drawn '3' (two bowls), in [0, 1] pad coordinates."""
+    import math
+
+    upper = [(0.50 + 0.17 * math.sin(math.pi * (-0.35 + 1.25 * t / n)),
+              0.33 - 0.13 * math.cos(math.pi * (-0.35 + 1.25 * t / n))) for t in range(n + 1)]
+    lower = [(0.50 + 0.21 * math.sin(math.pi * (0.05 + 1.2 * t / n)),
+              0.62 - 0.17 * math.cos(math.pi * (0.05 + 1.2 * t / n))) for t in range(n + 1)]
+    return [(x + 0.01 * math.sin(7 * y), y) for x, y in upper + lower[1:]]
+
+
+def _draw(pad, points) -> None:
+    """One stroke through ``points`` with real mouse events (press, moves, release)."""
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+
+    side = min(pad.width(), pad.height())
+    left, top = (pad.width() - side) / 2, (pad.height() - side) / 2
+
+    def send(kind, x, y, button, buttons):
+        pos = QPointF(left + x * side, top + y * side)
+        event = QMouseEvent(kind, pos, pad.mapToGlobal(pos), button, buttons,
+                            Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(pad, event)
+
+    left_button, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    send(QMouseEvent.Type.MouseButtonPress, *points[0], left_button, left_button)
+    for x, y in points[1:]:
+        send(QMouseEvent.Type.MouseMove, x, y, none, left_button)
+        QApplication.processEvents()
+    send(QMouseEvent.Type.MouseButtonRelease, *points[-1], left_button, none)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="model file (default: the bundled model)")
@@ -50,7 +83,6 @@ def main() -> int:
     font = app.font()
     font.setPointSizeF(max(font.pointSizeF(), 10.0))
     app.setFont(font)
-    from digitpad.core.data import load_dataset
     from digitpad.core.paths import bundled_model_path
     from digitpad.gui.main_window import MainWindow
 
@@ -65,7 +97,6 @@ def main() -> int:
     win._show_error = lambda title, text: failed.append(text)
 
     model = Path(args.model) if args.model else bundled_model_path()
-    data = load_dataset(None)
     if model.is_file():
         win.open_model(str(model))
         if not _spin(app, lambda: ready or failed, 300) or failed:
@@ -94,12 +125,11 @@ def main() -> int:
         win.grab().save(str(out / "train.png"))
         print(f"wrote {out / 'train.png'}")
 
-    # a real MNIST test digit (index chosen once: a clear '7'), on the pad, recognised live
-    x, y = data.x_test, data.y_test
-    index = int([i for i in range(len(y)) if y[i] == 7][3])
+    # a "3" drawn on the pad with real mouse strokes, as a person would, recognised live
     win.tabs.setCurrentWidget(win.recognize_tab)
     win.recognize_tab.preview.set_steps_visible(True)
-    win.recognize_tab.show_image(x[index].astype("float32") / 255.0)
+    app.processEvents()
+    _draw(win.recognize_tab.pad, _three())
     _spin(app, lambda: False, 0.5)
     win.grab().save(str(out / "recognize.png"))
     print(f"wrote {out / 'recognize.png'}")
