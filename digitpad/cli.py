@@ -265,7 +265,11 @@ def build_parser() -> argparse.ArgumentParser:
         "batch, keeps the weights trained so far (the best validation epoch when a validation "
         "split exists), saves them to --out and exits with status 130.",
     )
-    t.add_argument("--arch", default="fast", metavar="NAME", help="architecture (see `digitpad archs`; default: fast)")
+    t.add_argument("--arch", default=None, metavar="NAME",
+                   help="architecture (see `digitpad archs`; default: fast, or the --model file's)")
+    t.add_argument("--model", metavar="PATH",
+                   help="train further a saved model (.keras continues with its saved optimizer state; "
+                        ".h5 with a fresh optimizer)")
     t.add_argument("--epochs", type=_positive_int, metavar="N", help="epochs (default: the architecture's)")
     t.add_argument("--batch-size", type=_positive_int, metavar="N", help="batch size (default: the architecture's)")
     t.add_argument("--optimizer", choices=OPTIMIZERS, type=str.lower, help="optimizer (default: the architecture's)")
@@ -587,8 +591,21 @@ def _describe_config(cfg: Any) -> str:
 
 def cmd_train(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     """Train (or k-fold cross-validate) a model from the command line."""
-    from digitpad.core.archs import get_arch
+    from digitpad.core.archs import ARCHS, get_arch
 
+    base = None
+    if args.model:
+        if args.kfold:
+            raise DigitpadError("--kfold trains new models for each fold; it cannot start from --model.")
+        from digitpad.core.modelfile import read_metadata
+
+        check_model_path = Path(args.model).expanduser()
+        if args.arch is None:  # defaults (epochs, optimizer, ...) of the architecture it was made with
+            arch = str(read_metadata(check_model_path).get("arch") or "")
+            args.arch = arch if arch in ARCHS else None
+        base = check_model_path
+    if args.arch is None:
+        args.arch = "fast"
     get_arch(args.arch)  # unknown name -> ArchitectureError listing the valid ones, before TF work
     out_path: Path | None = None
     if args.kfold:
@@ -618,8 +635,16 @@ def cmd_train(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from digitpad.core.modelfile import save_model
     from digitpad.core.training import Trainer
 
+    model = None
+    if base is not None:
+        from digitpad.core.modelfile import load_model
+
+        loaded = load_model(base)
+        model = loaded.model
+        adapted = f" (adapted: {'; '.join(loaded.adaptations)})" if loaded.adaptations else ""
+        print(f"continuing from: {loaded.path}{adapted}", file=out, flush=True)
     printer = ProgressPrinter(out, err)
-    trainer = Trainer(config, dataset=dataset, on_progress=printer)
+    trainer = Trainer(config, dataset=dataset, model=model, on_progress=printer)
     guard = _StopOnSigint(trainer.request_stop, printer.note_from_signal)
     if printer.tty:
         printer.note("training… (Ctrl-C stops and saves the weights trained so far)")

@@ -542,3 +542,35 @@ def test_sigint_handler_while_printing_does_not_deadlock(tmp_path):
     assert stops == [1, 1] and guard.interrupted
     assert "\nstopping after the current batch" in text  # starts a fresh line after the bar
     assert text.rstrip().endswith("stopping…")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_train_further_from_a_saved_model(trained, tmp_path, suffix):
+    """`train --model` continues a saved model: .keras with its optimizer state, .h5 with a fresh one."""
+    from digitpad.core.modelfile import load_model, read_metadata, save_model
+
+    assert trained.proc.returncode == 0, trained.proc.stderr
+    start = trained.path
+    if suffix == ".h5":
+        start = tmp_path / "start.h5"
+        save_model(load_model(trained.path).model, start, metadata=read_metadata(trained.path))
+    out = tmp_path / f"further{suffix}"
+    proc = run_cli("train", "--model", str(start), "--epochs", "1", "--limit", "1500",
+                   "--test-limit", "500", "--device", "cpu", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert f"continuing from: {start.resolve()}" in proc.stdout
+    assert "config: fast:" in proc.stdout  # the file's architecture gives the defaults
+    expected = "model's own Adam optimizer and its saved state" if suffix == ".keras" else "fresh optimizer"
+    assert expected in proc.stderr + proc.stdout
+    further = load_model(out)
+    if suffix == ".keras":
+        before = int(load_model(start).model.optimizer.iterations.numpy())
+        assert int(further.model.optimizer.iterations.numpy()) > before > 0
+
+
+def test_train_further_refuses_kfold(tmp_path, capsys):
+    assert cli.main(["train", "--model", str(tmp_path / "m.keras"), "--kfold", "3"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("digitpad: error: --kfold trains new models") and err.count("\n") == 1
