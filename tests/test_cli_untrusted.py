@@ -13,12 +13,12 @@ import os
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
+from model_corpus import rewrite_h5_config, rewrite_keras_config
 
 from digitpad import cli
 
@@ -69,27 +69,6 @@ def _nan_model():
     return model
 
 
-def _edit_keras_zip(src: Path, dst: Path, edit) -> Path:
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
-        for item in zin.infolist():
-            data = zin.read(item)
-            if item.filename == "config.json":
-                config = json.loads(data)
-                edit(config)
-                data = json.dumps(config).encode()
-            zout.writestr(item, data)
-    return dst
-
-
-def _edit_h5(src: Path, dst: Path, edit) -> Path:
-    shutil.copy(src, dst)
-    with h5py.File(dst, "a") as f:
-        config = json.loads(f.attrs["model_config"])
-        edit(config)
-        f.attrs["model_config"] = json.dumps(config)
-    return dst
-
-
 def _os_system(config):
     config["config"]["layers"][1] = {
         "module": "os", "class_name": "system", "registered_name": None,
@@ -133,9 +112,9 @@ def corpus(tmp_path_factory):
     good_keras, good_h5 = folder / "good.keras", folder / "good.h5"
     save(_tiny(), good_keras)
     save(_tiny(), good_h5)
-    files["os.system layer .keras"] = _edit_keras_zip(good_keras, folder / "os_system.keras", _os_system)
-    files["subprocess.Popen layer .h5"] = _edit_h5(good_h5, folder / "popen.h5", _popen)
-    files["eval activation .keras"] = _edit_keras_zip(good_keras, folder / "eval.keras", _eval_activation)
+    files["os.system layer .keras"] = rewrite_keras_config(good_keras, folder / "os_system.keras", _os_system)
+    files["subprocess.Popen layer .h5"] = rewrite_h5_config(good_h5, folder / "popen.h5", _popen)
+    files["eval activation .keras"] = rewrite_keras_config(good_keras, folder / "eval.keras", _eval_activation)
 
     data = good_keras.read_bytes()
     (folder / "truncated.keras").write_bytes(data[: len(data) // 2])

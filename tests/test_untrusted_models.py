@@ -16,6 +16,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from model_corpus import rewrite_h5_config, rewrite_keras_config
 
 from digitpad.core.errors import ModelFileError
 from digitpad.core.modelfile import check_model_file, load_model, save_model
@@ -167,27 +168,6 @@ def test_check_runs_before_keras(tmp_path, marker, monkeypatch):
 # ---------------------------------------------------------------------- hand-crafted configurations
 
 
-def _rewrite_keras_config(src: Path, dst: Path, edit) -> Path:
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
-        for item in zin.infolist():
-            data = zin.read(item)
-            if item.filename == "config.json":
-                config = json.loads(data)
-                edit(config)
-                data = json.dumps(config).encode()
-            zout.writestr(item, data)
-    return dst
-
-
-def _rewrite_h5_config(src: Path, dst: Path, edit) -> Path:
-    shutil.copy(src, dst)
-    with h5py.File(dst, "a") as f:
-        config = json.loads(f.attrs["model_config"])
-        edit(config)
-        f.attrs["model_config"] = json.dumps(config)
-    return dst
-
-
 def _layers(config):
     return config["config"]["layers"]
 
@@ -282,9 +262,9 @@ def test_crafted_config_refused(tmp_path, marker, valid_files, case, suffix):
     src = valid_files[suffix]
     dst = tmp_path / f"crafted{suffix}"
     if suffix == ".keras":
-        _rewrite_keras_config(src, dst, edit)
+        rewrite_keras_config(src, dst, edit)
     else:
-        _rewrite_h5_config(src, dst, edit)
+        rewrite_h5_config(src, dst, edit)
     marker.arm()
     cwd = os.getcwd()
     os.chdir(tmp_path)  # a payload writing relative paths would land here

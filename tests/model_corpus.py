@@ -1,0 +1,33 @@
+"""Helpers shared by the untrusted-model tests: rewrite the config inside a saved model file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import h5py
+
+
+def rewrite_keras_config(src: Path, dst: Path, edit) -> Path:
+    """Copy a ``.keras`` zip to ``dst`` with ``edit(config)`` applied to its ``config.json``."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            if item.filename == "config.json":
+                config = json.loads(data)
+                edit(config)
+                data = json.dumps(config).encode()
+            zout.writestr(item, data)
+    return dst
+
+
+def rewrite_h5_config(src: Path, dst: Path, edit) -> Path:
+    """Copy an ``.h5`` model to ``dst`` with ``edit(config)`` applied to its ``model_config``."""
+    shutil.copy(src, dst)
+    with h5py.File(dst, "a") as f:
+        config = json.loads(f.attrs["model_config"])
+        edit(config)
+        f.attrs["model_config"] = json.dumps(config)
+    return dst
