@@ -447,7 +447,13 @@ class TrainTab(QWidget):
         self.progress.append(f"— {_dt.datetime.now():%H:%M:%S} continue: +{n} epoch(s)")
 
         def work(report):
-            throttle.sink = report
+            def sink(items):
+                # continue_training() starts by clearing the trainer's stop flag; the run's first
+                # report comes after that, so a Stop pressed before the run began still counts
+                control.attach(trainer)
+                report(items)
+
+            throttle.sink = sink
             control.attach(trainer)
             result = trainer.continue_training(n)
             throttle.flush()
