@@ -30,3 +30,31 @@ def mnist_small():
 
     ds = load_dataset(None)
     return ds.subset(n_train=3000, n_test=1000, seed=0)
+
+
+@pytest.fixture(autouse=True)
+def _no_real_modal_dialogs(monkeypatch):
+    """A modal dialog nobody answers would hang the run (offscreen, no user): fail instead.
+
+    Tests answer dialogs by monkeypatching the window's ``_ask`` / ``_show_error`` hooks or the
+    QFileDialog function they expect; anything else reaching a real dialog is a test failure.
+    """
+    try:
+        from PySide6.QtWidgets import QFileDialog, QMessageBox
+    except ImportError:  # pragma: no cover - Qt is a dependency
+        yield
+        return
+
+    def refuse(name):
+        def modal(*args, **kwargs):
+            text = " ".join(str(a) for a in args[1:3] if isinstance(a, str))
+            raise AssertionError(f"unexpected modal dialog in a test: {name}({text!r})")
+
+        return modal
+
+    for name in ("warning", "critical", "question", "information", "about"):
+        monkeypatch.setattr(QMessageBox, name, staticmethod(refuse(f"QMessageBox.{name}")))
+    monkeypatch.setattr(QMessageBox, "exec", refuse("QMessageBox.exec"))
+    for name in ("getOpenFileName", "getSaveFileName", "getExistingDirectory"):
+        monkeypatch.setattr(QFileDialog, name, staticmethod(refuse(f"QFileDialog.{name}")))
+    yield

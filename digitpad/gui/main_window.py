@@ -127,6 +127,7 @@ class MainWindow(QMainWindow):
         self._image_workers: dict[int, object] = {}
         self._image_token = 0
         self._closing = False
+        self._current_model_path: str | None = None
         self.last_error: tuple[str, str] | None = None
 
         self.tabs = QTabWidget()
@@ -188,6 +189,12 @@ class MainWindow(QMainWindow):
             "Save the model trained in the Train tab (.keras or .h5)",
         )
         file_menu.addAction(self.save_model_action)
+        self.train_further_action = self._action(
+            "&Train This Model Further…", self._train_current_further, QKeySequence("Ctrl+T"),
+            "Continue training the model in use, from its file, in the Train tab",
+        )
+        self.train_further_action.setEnabled(False)
+        file_menu.addAction(self.train_further_action)
         file_menu.addSeparator()
         self.quit_action = self._action("&Quit", self.close, QKeySequence("Ctrl+Q"), "Quit digitpad")
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -328,6 +335,8 @@ class MainWindow(QMainWindow):
             return
         info = self._request_info.pop(result.request, {})
         self.recognize_tab.set_predictor(result.predictor, result.name, result.metadata, result.path)
+        self._current_model_path = result.path
+        self.train_further_action.setEnabled(bool(result.path))
         message = f"Model ready: {result.name}"
         if result.adaptations:
             message += " (adapted: " + "; ".join(result.adaptations) + ")"
@@ -420,6 +429,17 @@ class MainWindow(QMainWindow):
         if path:
             self._settings.setValue("dialogs/image_dir", str(Path(path).parent))
             self.open_image(path)
+
+    @Slot()
+    def _train_current_further(self) -> None:
+        """Put the model in use (its file) in the Train tab as the start of the next run."""
+        if not self._current_model_path:
+            return
+        self.train_tab.set_base_model(self._current_model_path)
+        self.tabs.setCurrentWidget(self.train_tab)
+        self.statusBar().showMessage(
+            f"Train tab: the next run continues {Path(self._current_model_path).name}; press Start."
+        )
 
     @Slot()
     def _save_model(self) -> None:

@@ -141,6 +141,7 @@ class TrainTab(QWidget):
         self._unsaved = False
         self._saved_path: str | None = None
         self._data_source: str | None = None   # None = bundled MNIST
+        self._base_model: str | None = None    # a saved model to train further; None = a new model
         self._param_counts: dict[str, int | None] = {}
         self._param_job: Job | None = None
         self._gpus: list[str] | None = None
@@ -202,7 +203,23 @@ class TrainTab(QWidget):
         self.limit_spin.setSpecialValueText("all images")
         self.limit_spin.setToolTip("Train on a random subset of N training images (quick demos); 0 = all.")
 
+        self.base_label = QLabel("a new model", self)
+        self.base_label.setWordWrap(True)
+        self.base_file_button = QPushButton("Model file…", self)
+        self.base_file_button.setToolTip(
+            "Train a saved model further (.keras continues with its saved optimizer state; "
+            ".h5 with a fresh optimizer). The architecture above then only gives the defaults."
+        )
+        self.base_new_button = QPushButton("New model", self)
+        self.base_new_button.setToolTip("Train a new model of the architecture above.")
+
         form = QFormLayout()
+        base_buttons = QHBoxLayout()
+        base_buttons.addWidget(self.base_new_button)
+        base_buttons.addWidget(self.base_file_button)
+        base_buttons.addStretch(1)
+        form.addRow("Start from:", self.base_label)
+        form.addRow("", base_buttons)
         form.addRow("Architecture:", self.arch_combo)
         form.addRow("", self.arch_info)
         form.addRow("Epochs:", self.epochs_spin)
@@ -297,6 +314,8 @@ class TrainTab(QWidget):
         self.data_folder_button.clicked.connect(self._choose_data_folder)
         self.data_npz_button.clicked.connect(self._choose_data_npz)
         self.data_bundled_button.clicked.connect(self._use_bundled_data)
+        self.base_file_button.clicked.connect(self._choose_base_model)
+        self.base_new_button.clicked.connect(self._use_new_model)
 
     # ============================================================ public API
     def is_training(self) -> bool:
@@ -360,6 +379,22 @@ class TrainTab(QWidget):
             self.data_label.setToolTip(text)
         app_settings().setValue("train/data", self._data_source or BUNDLED)
 
+    def set_base_model(self, path: str | None) -> None:
+        """Start the next run from the saved model at ``path`` (None: a new model)."""
+        self._base_model = str(path) if path else None
+        if self._base_model is None:
+            self.base_label.setText("a new model")
+            self.base_label.setToolTip("")
+        else:
+            kind = ("its saved optimizer state" if self._base_model.lower().endswith(".keras")
+                    else "a fresh optimizer (.h5 files keep none)")
+            self.base_label.setText(f"{Path(self._base_model).name} — continues with {kind}")
+            self.base_label.setToolTip(self._base_model)
+
+    def base_model(self) -> str | None:
+        """The saved model the next run starts from (None: a new model)."""
+        return self._base_model
+
     def data_source(self) -> str | None:
         """The data source a run will use (None = bundled MNIST)."""
         return self._data_source
@@ -406,6 +441,7 @@ class TrainTab(QWidget):
             self._report_error("Cannot start training", str(exc))
             return
         self._save_form()
+        base = self._base_model
         self.plots.clear()
         self.progress.reset("Loading data…")
         self.progress.append(
@@ -413,6 +449,7 @@ class TrainTab(QWidget):
             f"batch {config.batch_size}, {config.optimizer} lr {config.learning_rate:g}, "
             f"data {config.data or 'bundled MNIST'}"
             + (f", first {config.train_limit} images" if config.train_limit else "")
+            + (f", from {Path(base).name}" if base else "")
         )
         self._epoch_offset = 0
         self._continue_n = 0
@@ -424,7 +461,12 @@ class TrainTab(QWidget):
 
             freeze_long_lived_objects()  # full GC passes over TF's objects stalled the GUI 200+ ms
             throttle.sink = report
-            trainer = Trainer(config, on_progress=throttle)
+            model = None
+            if base is not None:  # ModelFileError -> the job fails with its one-sentence reason
+                from digitpad.core.modelfile import load_model
+
+                model = load_model(base).model
+            trainer = Trainer(config, model=model, on_progress=throttle)
             control.attach(trainer)
             result = trainer.run()
             throttle.flush()
@@ -861,6 +903,19 @@ class TrainTab(QWidget):
             self.set_data_source(path)
 
     @Slot()
+    def _choose_base_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Train a saved model further", self._base_model or str(Path.home()),
+            "Keras models (*.keras *.h5 *.hdf5)",
+        )
+        if path:
+            self.set_base_model(path)
+
+    @Slot()
+    def _use_new_model(self) -> None:
+        self.set_base_model(None)
+
+    @Slot()
     def _use_bundled_data(self) -> None:
         self.set_data_source(None)
 
@@ -878,7 +933,8 @@ class TrainTab(QWidget):
         self.kfold_button.setEnabled(not training)
         for w in (self.arch_combo, self.epochs_spin, self.batch_spin, self.optimizer_combo, self.lr_spin,
                   self.schedule_combo, self.val_spin, self.augment_check, self.seed_spin, self.device_combo,
-                  self.data_folder_button, self.data_npz_button, self.data_bundled_button, self.limit_spin):
+                  self.data_folder_button, self.data_npz_button, self.data_bundled_button, self.limit_spin,
+                  self.base_file_button, self.base_new_button):
             w.setEnabled(not busy)
 
     # ============================================================= helpers

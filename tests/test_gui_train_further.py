@@ -1,0 +1,52 @@
+"""Train a saved model further from the window: File → Train This Model Further…, then Start."""
+
+from __future__ import annotations
+
+from test_gui_recognize import model_file, window  # noqa: F401  (a window with a real model loaded)
+
+
+def test_train_the_model_in_use_further(qtbot, window, model_file):  # noqa: F811
+    from digitpad.core.modelfile import load_model
+
+    before = int(load_model(model_file).model.optimizer.iterations.numpy())
+    assert before > 0
+    action = window.train_further_action
+    assert action.isEnabled() and action.shortcut().toString() == "Ctrl+T"
+    action.trigger()
+    tab = window.train_tab
+    assert window.tabs.currentWidget() is tab
+    assert tab.base_model() == str(model_file)
+    assert "saved optimizer state" in tab.base_label.text()
+    tab.arch_combo.setCurrentIndex(tab.arch_combo.findData("fast"))
+    tab.epochs_spin.setValue(1)
+    tab.limit_spin.setValue(1500)
+    tab.config_overrides["test_limit"] = 500
+    tab.start_training()
+    assert tab.wait_finished(120_000)
+    result = tab.current_result()
+    assert result.reason == "completed", window.errors
+    # the same optimizer went on counting: the run continued the file's model
+    assert int(result.model.optimizer.iterations.numpy()) > before
+    assert "from fast_small.keras" in tab.progress.log.toPlainText()
+    assert tab.has_unsaved_model()
+    # closing the window (test teardown) asks to save the new model: discard it
+    from PySide6.QtWidgets import QMessageBox
+
+    window._ask = lambda *args: QMessageBox.StandardButton.Discard
+
+
+def test_bad_base_model_is_reported(qtbot, window, tmp_path):  # noqa: F811
+    bad = tmp_path / "broken.keras"
+    bad.write_bytes(b"not a zip")
+    tab = window.train_tab
+    shown = []
+    tab._show_error = lambda title, text: shown.append(text)
+    tab.set_base_model(str(bad))
+    tab.limit_spin.setValue(1500)
+    tab.start_training()
+    assert tab.wait_finished(60_000)
+    qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
+    assert "broken.keras" in shown[-1] and "Traceback" not in shown[-1]
+    assert not tab.is_training()
+    tab.set_base_model(None)
+    assert tab.base_model() is None and tab.base_label.text() == "a new model"
