@@ -1,4 +1,4 @@
-"""Helpers shared by the untrusted-model tests: rewrite the config inside a saved model file."""
+"""Helpers shared by the untrusted-model tests: Keras, the payload, config rewriting."""
 
 from __future__ import annotations
 
@@ -8,6 +8,26 @@ import zipfile
 from pathlib import Path
 
 import h5py
+
+
+def keras():
+    """Keras, imported lazily through digitpad's quiet TensorFlow set-up."""
+    from digitpad.core.tfsetup import keras as _keras
+
+    return _keras()
+
+
+def payload(x):
+    """A Lambda function that writes the marker file named by ``DIGITPAD_TEST_MARKER`` when run.
+
+    It runs once when a model using it is *built* (symbolic call), with the marker variable pointing
+    elsewhere; a loader that ran code from the file would run it again.
+    """
+    import os as _os
+
+    with open(_os.environ["DIGITPAD_TEST_MARKER"], "w") as fh:
+        fh.write("code from the model file ran\n")
+    return x
 
 
 def rewrite_keras_config(src: Path, dst: Path, edit) -> Path:

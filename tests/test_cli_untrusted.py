@@ -18,26 +18,12 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from model_corpus import rewrite_h5_config, rewrite_keras_config
+from model_corpus import keras, payload, rewrite_h5_config, rewrite_keras_config
 
 from digitpad import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-def keras():
-    from digitpad.core.tfsetup import keras as _keras
-
-    return _keras()
-
-
-def _payload(x):
-    import os as _os
-
-    with open(_os.environ["DIGITPAD_TEST_MARKER"], "w") as fh:
-        fh.write("code from the model file ran\n")
-    return x
 
 
 def _tiny(input_shape=(28, 28, 1), classes=10):
@@ -54,7 +40,7 @@ def _lambda_model(inline: bool):
     fn = (
         (lambda x: (open(__import__("os").environ["DIGITPAD_TEST_MARKER"], "w").write("ran"), x)[1])
         if inline
-        else _payload
+        else payload
     )
     return k.Sequential(
         [k.Input((28, 28, 1)), k.layers.Lambda(fn, name="evil"), k.layers.Flatten(), k.layers.Dense(10, activation="softmax")]

@@ -16,28 +16,12 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from model_corpus import rewrite_h5_config, rewrite_keras_config
+from model_corpus import keras, payload, rewrite_h5_config, rewrite_keras_config
 
 from digitpad.core.errors import ModelFileError
 from digitpad.core.modelfile import check_model_file, load_model, save_model
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-def keras():
-    from digitpad.core.tfsetup import keras as _keras
-
-    return _keras()
-
-
-def _payload(x):
-    # Writes a marker when executed. It runs once when the model is *built* (symbolic call) with
-    # the marker variable pointing elsewhere; a loader that runs code from the file would run it again.
-    import os as _os
-
-    with open(_os.environ["DIGITPAD_TEST_MARKER"], "w") as fh:
-        fh.write("code from the model file ran\n")
-    return x
 
 
 def tiny_model(input_shape=(28, 28, 1), classes=10, activation="softmax", flatten=True):
@@ -84,7 +68,7 @@ def lambda_model():
     return k.Sequential(
         [
             k.Input((28, 28, 1)),
-            k.layers.Lambda(_payload, name="evil_lambda"),
+            k.layers.Lambda(payload, name="evil_lambda"),
             k.layers.Flatten(),
             k.layers.Dense(10, activation="softmax"),
         ]
