@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import h5py
+import numpy as np
 
 
 def keras():
@@ -15,6 +16,27 @@ def keras():
     from digitpad.core.tfsetup import keras as _keras
 
     return _keras()
+
+
+def tiny_model(input_shape=(28, 28, 1), classes=10, activation="softmax", flatten=True):
+    """A few-thousand-parameter model: optional strided conv, Flatten, Dense."""
+    k = keras()
+    layers = [k.Input(input_shape)]
+    if len(input_shape) == 3:
+        layers.append(k.layers.Conv2D(4, 3, strides=2, activation="relu"))
+    if flatten:
+        layers.append(k.layers.Flatten())
+    layers.append(k.layers.Dense(classes, activation=activation))
+    return k.Sequential(layers)
+
+
+def nan_model():
+    """:func:`tiny_model` with one NaN weight."""
+    model = tiny_model()
+    weights = model.get_weights()
+    weights[0][0, 0, 0, 0] = np.nan
+    model.set_weights(weights)
+    return model
 
 
 def payload(x):

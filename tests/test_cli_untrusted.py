@@ -18,21 +18,19 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from model_corpus import keras, payload, rewrite_h5_config, rewrite_keras_config
+from model_corpus import (
+    keras,
+    nan_model,
+    payload,
+    rewrite_h5_config,
+    rewrite_keras_config,
+    tiny_model,
+)
 
 from digitpad import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-def _tiny(input_shape=(28, 28, 1), classes=10):
-    k = keras()
-    layers = [k.Input(input_shape)]
-    if len(input_shape) == 3:
-        layers.append(k.layers.Conv2D(4, 3, strides=2, activation="relu"))
-    layers += [k.layers.Flatten(), k.layers.Dense(classes, activation="softmax")]
-    return k.Sequential(layers)
 
 
 def _lambda_model(inline: bool):
@@ -45,14 +43,6 @@ def _lambda_model(inline: bool):
     return k.Sequential(
         [k.Input((28, 28, 1)), k.layers.Lambda(fn, name="evil"), k.layers.Flatten(), k.layers.Dense(10, activation="softmax")]
     )
-
-
-def _nan_model():
-    model = _tiny()
-    weights = model.get_weights()
-    weights[0][0, 0, 0, 0] = np.nan
-    model.set_weights(weights)
-    return model
 
 
 def _os_system(config):
@@ -96,8 +86,8 @@ def corpus(tmp_path_factory):
     files["keras-2 lambda .h5"] = FIXTURES / "keras2_lambda.h5"
 
     good_keras, good_h5 = folder / "good.keras", folder / "good.h5"
-    save(_tiny(), good_keras)
-    save(_tiny(), good_h5)
+    save(tiny_model(), good_keras)
+    save(tiny_model(), good_h5)
     files["os.system layer .keras"] = rewrite_keras_config(good_keras, folder / "os_system.keras", _os_system)
     files["subprocess.Popen layer .h5"] = rewrite_h5_config(good_h5, folder / "popen.h5", _popen)
     files["eval activation .keras"] = rewrite_keras_config(good_keras, folder / "eval.keras", _eval_activation)
@@ -123,13 +113,13 @@ def corpus(tmp_path_factory):
     (folder / "text.keras").write_text("not a model\n")
     files["text file .keras"] = folder / "text.keras"
 
-    save(_tiny((32, 32, 3)), folder / "rgb32.keras")
+    save(tiny_model((32, 32, 3)), folder / "rgb32.keras")
     files["input 32x32x3"] = folder / "rgb32.keras"
-    save(_tiny((100,)), folder / "flat100.h5")
+    save(tiny_model((100,)), folder / "flat100.h5")
     files["input 100"] = folder / "flat100.h5"
-    save(_tiny(classes=26), folder / "letters.keras")
+    save(tiny_model(classes=26), folder / "letters.keras")
     files["26 classes"] = folder / "letters.keras"
-    save(_nan_model(), folder / "nan.h5")
+    save(nan_model(), folder / "nan.h5")
     files["NaN weights"] = folder / "nan.h5"
     files["missing file"] = folder / "does_not_exist.keras"
     files["a folder"] = folder

@@ -16,23 +16,19 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from model_corpus import keras, payload, rewrite_h5_config, rewrite_keras_config
+from model_corpus import (
+    keras,
+    nan_model,
+    payload,
+    rewrite_h5_config,
+    rewrite_keras_config,
+    tiny_model,
+)
 
 from digitpad.core.errors import ModelFileError
 from digitpad.core.modelfile import check_model_file, load_model, save_model
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-def tiny_model(input_shape=(28, 28, 1), classes=10, activation="softmax", flatten=True):
-    k = keras()
-    layers = [k.Input(input_shape)]
-    if len(input_shape) == 3:
-        layers.append(k.layers.Conv2D(4, 3, strides=2, activation="relu"))
-    if flatten:
-        layers.append(k.layers.Flatten())
-    layers.append(k.layers.Dense(classes, activation=activation))
-    return k.Sequential(layers)
 
 
 def assert_one_sentence(exc: BaseException) -> str:
@@ -373,21 +369,13 @@ def test_wrong_suffix_and_swapped_formats(tmp_path, valid_files):
 # ------------------------------------------------------------- models that are not digit classifiers
 
 
-def _nan_model():
-    model = tiny_model()
-    weights = model.get_weights()
-    weights[0][0, 0, 0, 0] = np.nan
-    model.set_weights(weights)
-    return model
-
-
 BAD_MODELS = {
     "input 32x32x3": (lambda: tiny_model((32, 32, 3)), r"\(None, 32, 32, 3\)"),
     "input 100": (lambda: tiny_model((100,)), r"\(None, 100\)"),
     "input 28x28x3": (lambda: tiny_model((28, 28, 3)), r"\(None, 28, 28, 3\)"),
     "26 classes": (lambda: tiny_model(classes=26), "has 26 outputs, not 10 digit classes"),
     "dense without flatten": (lambda: tiny_model(flatten=False), "without Flatten"),
-    "NaN weights": (_nan_model, "NaN"),
+    "NaN weights": (nan_model, "NaN"),
 }
 
 
