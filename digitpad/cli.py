@@ -63,13 +63,9 @@ class CommandFailed(Exception):
 # quiet TensorFlow / warnings
 
 
-def _debug() -> bool:
-    return debug_enabled()
-
-
 def _quiet_environment() -> None:
     """Keep TensorFlow's C++ logging and Python warnings off the terminal (before TF loads)."""
-    if _debug():
+    if debug_enabled():
         return
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     os.environ["ABSL_MIN_LOG_LEVEL"] = "3"
@@ -80,7 +76,7 @@ def _quiet_environment() -> None:
 
 def _quiet_tensorflow() -> None:
     """Silence the Python-side loggers of TensorFlow/absl once TensorFlow is imported."""
-    if _debug():
+    if debug_enabled():
         return
     import logging
 
@@ -342,7 +338,7 @@ def cmd_gui(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         if missing == "digitpad.gui" or missing.startswith("digitpad.gui.") or missing == "digitpad.gui.app":
             print(GUI_MISSING, file=err)
             return EXIT_ERROR
-        if _debug():
+        if debug_enabled():
             raise
         print(f"{PROG}: error: the desktop app cannot start because {missing or exc} is not installed.", file=err)
         return EXIT_ERROR
@@ -1063,7 +1059,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[command](args, out, err)
     except DigitpadError as exc:
-        if _debug():
+        if debug_enabled():
             raise
         print(f"{PROG}: error: {_one_line(str(exc))}", file=err, flush=True)
         return EXIT_ERROR
@@ -1081,12 +1077,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.dup2(devnull, sys.stdout.fileno())
         return EXIT_ERROR
     except MemoryError:
-        if _debug():
+        if debug_enabled():
             raise
         print(f"{PROG}: error: out of memory.", file=err, flush=True)
         return EXIT_ERROR
     except Exception as exc:  # never a traceback for the user
-        if _debug():
+        if debug_enabled():
             raise
         message = _one_line(str(exc)) or "no details"
         print(f"{PROG}: error: unexpected {type(exc).__name__}: {message} (please report)", file=err, flush=True)
