@@ -14,13 +14,37 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 ROOT = Path(__file__).resolve().parent.parent
 
 
+_USER_DIR_VARIABLES = {
+    "HOME": "home",
+    "XDG_CONFIG_HOME": "config",
+    "XDG_DATA_HOME": "share",
+    "XDG_CACHE_HOME": "cache",
+    "XDG_STATE_HOME": "state",
+    "DIGITPAD_HOME": "digitpad",
+}
+
+
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path_factory, monkeypatch):
-    """Every test gets its own DIGITPAD_HOME and XDG config dir (QSettings lands there)."""
-    home = tmp_path_factory.mktemp("digitpad_home")
-    monkeypatch.setenv("DIGITPAD_HOME", str(home / "data"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
-    yield
+    """Every test gets its own, empty user folders: nothing reads or writes the real ones.
+
+    ``HOME`` and the ``XDG_*`` folders point into a fresh temporary folder, so
+    ``paths.user_data_dir()``, ``paths.user_config_dir()``, the GUI's settings file
+    (``gui.settings.settings_path()``, read anew on every call) and ``QStandardPaths`` all land
+    there; ``DIGITPAD_HOME`` (the run history) too. Qt resolves the folder of a default-constructed
+    ``QSettings`` (Qt's own, e.g. file-dialog state) once per process, so it is pointed here as well.
+    Child processes inherit the environment.
+    """
+    root = tmp_path_factory.mktemp("user")
+    for variable, folder in _USER_DIR_VARIABLES.items():
+        (root / folder).mkdir()
+        monkeypatch.setenv(variable, str(root / folder))
+    try:
+        from PySide6.QtCore import QSettings
+    except ImportError:  # pragma: no cover - Qt is a dependency
+        return
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(root / "config"))
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,12 @@
-"""Structural rules of the package: ``digitpad.core`` is Qt-free and imports TensorFlow lazily."""
+"""Structural rules of the package: the import contracts in pyproject.toml hold (``lint-imports``),
+``digitpad.core`` is Qt-free and imports TensorFlow lazily, and no module is over 400 lines."""
 
 from __future__ import annotations
 
 import ast
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,14 +14,23 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CORE = ROOT / "digitpad" / "core"
+PACKAGE = ROOT / "digitpad"
+CORE = PACKAGE / "core"
+MAX_MODULE_LINES = 400
 
-QT_PACKAGES = ("PySide6", "PyQt5", "PyQt6", "PyQt4", "PySide2", "pyqtgraph", "superqt", "shiboken6", "shiboken2")
+QT_PACKAGES = (
+    "PySide6", "PyQt5", "PyQt6", "PyQt4", "PySide2", "pyqtgraph", "superqt", "shiboken6", "shiboken2",
+    "qtpy",
+)
 HEAVY_AT_IMPORT = ("tensorflow", "keras", "PySide6", "pyqtgraph", "superqt", "shiboken6")
 
 
+def _modules(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.py") if "__pycache__" not in p.parts)
+
+
 def _core_modules() -> list[Path]:
-    return sorted(p for p in CORE.rglob("*.py") if "__pycache__" not in p.parts)
+    return _modules(CORE)
 
 
 def _module_name(path: Path) -> str:
@@ -113,6 +124,7 @@ print(json.dumps(heavy))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("module", [_module_name(p) for p in _core_modules()])
 def test_importing_core_module_loads_no_tensorflow_or_qt(module):
     env = dict(os.environ)
@@ -130,6 +142,7 @@ def test_importing_core_module_loads_no_tensorflow_or_qt(module):
     assert heavy == [], f"importing {module} pulled in {heavy} at import time"
 
 
+@pytest.mark.slow
 def test_cli_import_is_light():
     # `digitpad --help` / `--version` must not pay for TensorFlow or Qt.
     proc = subprocess.run(
@@ -141,3 +154,64 @@ def test_cli_import_is_light():
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
+
+
+def test_no_module_is_over_400_lines():
+    """One job per module: a module that outgrows 400 lines is split by job."""
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in _modules(PACKAGE)
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, f"modules over {MAX_MODULE_LINES} lines: {long}"
+
+
+# ------------------------------------------------------------ import-linter contracts
+
+
+def _lint_imports(cwd: Path, pythonpath: Path | None = None) -> subprocess.CompletedProcess:
+    """Run ``lint-imports`` (import-linter, from the test extra) on the contracts in ``cwd``."""
+    tool = shutil.which("lint-imports") or str(Path(sys.executable).with_name("lint-imports"))
+    assert Path(tool).exists(), "lint-imports is not installed (pip install '.[test]')"
+    env = dict(os.environ)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
+    return subprocess.run(
+        [tool, "--no-cache", "--no-logo"], cwd=cwd, env=env, capture_output=True, text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.slow
+def test_import_contracts_are_kept():
+    proc = _lint_imports(ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 kept, 0 broken" in proc.stdout, proc.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("module", "line", "contract"),  # contract: the start of its name
+    [
+        ("core/paths.py", "import PySide6.QtCore", "digitpad.core imports neither"),
+        ("core/errors.py", "from qtpy import QtCore", "digitpad.core imports neither"),
+        ("core/formatting.py", "from digitpad.gui import app", "digitpad.core imports neither"),
+        ("core/atomic.py", "import digitpad.cli", "digitpad.core imports neither"),
+        ("gui/qtcompat.py", "from digitpad import cli", "digitpad.gui does not import"),
+    ],
+)
+def test_import_contracts_catch_a_violation(tmp_path, module, line, contract):
+    """The same contracts over a copy of the package with one forbidden import (inside a
+    function, where a lazy import would hide) must break, naming the offending module."""
+    shutil.copytree(PACKAGE, tmp_path / "digitpad", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    target = tmp_path / "digitpad" / module
+    target.write_text(
+        target.read_text(encoding="utf-8") + f"\n\ndef _injected():\n    {line}\n", encoding="utf-8"
+    )
+    proc = _lint_imports(tmp_path, pythonpath=tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    verdicts = [line for line in proc.stdout.splitlines() if line.startswith(contract)]
+    assert verdicts and verdicts[0].endswith(" BROKEN"), proc.stdout
+    dotted = "digitpad." + module.removesuffix(".py").replace("/", ".")
+    assert dotted in proc.stdout, proc.stdout

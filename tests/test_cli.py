@@ -18,6 +18,8 @@ import numpy as np
 import pytest
 
 from digitpad import cli
+from digitpad.cli.progress import ProgressPrinter
+from digitpad.cli.sigint import StopOnSigint
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -229,15 +231,38 @@ def test_info_text_and_json(trained):
     assert info.get("metadata")
 
 
+def test_info_renders_the_layer_table_of_describe(tmp_path, capsys):
+    """`info` prints describe()'s data: the overview and one aligned row per layer."""
+    from model_corpus import keras, tiny_model
+
+    path = tmp_path / "tiny.keras"
+    keras().saving.save_model(tiny_model(), path)
+    assert cli.main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "format:      keras" in out and "training metadata: none" in out
+    table = out[out.index("Layer "):].splitlines()
+    assert table[0].split() == ["Layer", "Type", "Output", "shape", "Params", "Activation"]
+    dense = next(row for row in table if " Dense " in row)
+    assert "(None, 10)" in dense and dense.rstrip().endswith("softmax")
+    from digitpad.core.modelfile import describe
+
+    info = describe(path)
+    assert len(table) == 2 + len(info["layers"]) + 1  # header, rule, layers, total line
+    assert table[-1] == f"total params: {info['total_params']:,}"
+    assert cli.main(["info", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["layers"] == info["layers"]
+
+
 # ---------------------------------------------------------------------------------------------
 # refused files and bad arguments
 
 
-def test_missing_model_file_is_one_line_error(tmp_path):
-    proc = run_cli("evaluate", "--model", str(tmp_path / "nope.keras"))
-    line = assert_clean_error(proc.stderr, proc.returncode)
+def test_missing_model_file_is_one_line_error(tmp_path, capsys):
+    rc = cli.main(["evaluate", "--model", str(tmp_path / "nope.keras")])
+    captured = capsys.readouterr()
+    line = assert_clean_error(captured.err, rc)
     assert "nope.keras" in line
-    assert proc.stdout == ""
+    assert captured.out == ""
 
 
 @pytest.mark.parametrize("command", ["info", "predict", "evaluate"])
@@ -256,6 +281,7 @@ def test_corrupt_model_is_one_line_error(tmp_path, capsys, command):
     assert captured.out == ""
 
 
+@pytest.mark.slow
 def test_corrupt_model_as_process(tmp_path):
     bad = tmp_path / "model.h5"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)  # a PNG renamed .h5
@@ -294,6 +320,7 @@ def test_usage_errors_exit_2(argv, capsys):
     assert "digitpad" in err and "error:" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_unknown_subcommand_as_process():
     proc = run_cli("frobnicate")
     assert proc.returncode == 2
@@ -321,11 +348,12 @@ def test_device_gpu_without_gpu(tmp_path, capsys):
 
 
 def test_bad_out_suffix_refused_before_training(tmp_path, capsys):
-    start = time.monotonic()
     rc = cli.main(["train", "--limit", "100", "--out", str(tmp_path / "m.pkl")])
-    line = assert_clean_error(capsys.readouterr().err, rc)
-    assert ".keras or .h5" in line
-    assert time.monotonic() - start < 30  # no training happened
+    captured = capsys.readouterr()
+    assert ".keras or .h5" in assert_clean_error(captured.err, rc)
+    # refused before the device, the data or the config were even looked at: nothing trained
+    assert captured.out == ""
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_bad_out_folder_refused(tmp_path, capsys):
@@ -414,44 +442,71 @@ def test_no_arguments_starts_gui(monkeypatch):
 # progress rendering
 
 
-def _progress(kind, epoch=1, epochs=5, batch=1, batches=10, logs=None, elapsed=1.0, eta=7.0, sps=1510.0):
+def _progress(kind, epoch=1, epochs=5, batch=1, batches=10, logs=None, elapsed=1.0, eta=7.0, sps=1510.0,
+              fold=0, folds=0):
     return types.SimpleNamespace(
         kind=kind, epoch=epoch, epochs=epochs, batch=batch, batches=batches, step=batch,
-        logs=logs or {}, elapsed=elapsed, samples_per_s=sps, eta_s=eta, message="",
+        logs=logs or {}, elapsed=elapsed, samples_per_s=sps, eta_s=eta, message="", fold=fold, folds=folds,
     )
+
+
+def _drawn(err_text: str) -> list[str]:
+    """The successive states of a redrawn terminal line (tqdm redraws after each carriage return)."""
+    return [part for part in err_text.split("\r") if part.strip()]
 
 
 def test_progress_bar_on_a_terminal():
     out, err = io.StringIO(), io.StringIO()
-    clock = iter(range(100)).__next__
-    printer = cli.ProgressPrinter(out, err, tty=True, clock=lambda: float(clock()))
+    printer = ProgressPrinter(out, err, tty=True, width=100, redraw_interval=0)
     printer(_progress("start", elapsed=0.0))
     printer(_progress("batch", epoch=2, batch=230, batches=422, logs={"loss": 0.123, "accuracy": 0.962}))
     text = err.getvalue()
-    assert text.startswith("\r")
-    assert "epoch 2/5 [" in text and "] 230/422" in text
-    assert "loss 0.123" in text and "acc 0.962" in text and "1510 img/s" in text and "ETA 0:07" in text
-    printer(_progress("epoch", epoch=2, logs={"loss": 0.1, "accuracy": 0.97, "val_loss": 0.08, "val_accuracy": 0.98}, elapsed=12.5))
+    assert text.startswith("\r") and "\n" not in text  # redrawn in place
+    last = _drawn(text)[-1]
+    assert last.startswith("epoch 2/5 |") and "| 230/422" in last
+    for part in ("ETA 0:07", "loss 0.123", "acc 0.962", "1510 img/s"):
+        assert part in last
+    printer(_progress("epoch", epoch=2, logs={"loss": 0.1, "accuracy": 0.97, "val_loss": 0.08, "val_accuracy": 0.98},
+                      elapsed=12.5))
     assert out.getvalue() == "epoch 2/5  loss 0.1000  acc 0.9700  val_loss 0.0800  val_acc 0.9800  time 12.5s\n"
-    assert err.getvalue().endswith("\r")  # the bar was cleared before the epoch line
+    after = err.getvalue()[len(text):]
+    assert after.endswith("\r") and not after.strip()  # the bar was erased before the epoch line
+
+
+def test_progress_bar_names_the_fold():
+    out, err = io.StringIO(), io.StringIO()
+    printer = ProgressPrinter(out, err, tty=True, width=100, redraw_interval=0)
+    printer(_progress("batch", batch=4, fold=2, folds=5))
+    assert _drawn(err.getvalue())[-1].startswith("fold 2/5 epoch 1/5 |")
+    printer(_progress("epoch", fold=2, folds=5, logs={"loss": 0.5}))
+    assert out.getvalue().startswith("fold 2/5 epoch 1/5  loss 0.5000")
 
 
 def test_progress_without_terminal_has_no_carriage_returns():
     out, err = io.StringIO(), io.StringIO()
-    printer = cli.ProgressPrinter(out, err, tty=False)
+    ticks = iter(range(0, 1000, 20))
+    printer = ProgressPrinter(out, err, tty=False, plain_interval=30.0, clock=lambda: float(next(ticks)))
     printer(_progress("start", elapsed=0.0))
     for b in range(1, 11):
         printer(_progress("batch", batch=b, logs={"loss": 0.5}))
     printer(_progress("epoch", logs={"loss": 0.5, "accuracy": 0.9}, elapsed=3.0))
     assert "\r" not in err.getvalue() and "\r" not in out.getvalue()
+    status = err.getvalue().splitlines()
+    assert len(status) == 5  # one plain line per 30 s of the clock (it ticks 20 s a batch)
+    assert status[0].startswith("epoch 1/5 2/10") and "ETA 0:07" in status[0]
     assert out.getvalue().startswith("epoch 1/5  loss 0.5000  acc 0.9000")
 
 
 def test_bar_fits_narrow_terminal():
-    printer = cli.ProgressPrinter(io.StringIO(), io.StringIO(), tty=True)
-    p = _progress("batch", epoch=10, epochs=100, batch=5000, batches=10000, logs={"loss": 1.0, "accuracy": 0.5}, eta=4000)
-    assert len(printer.bar_text(p, 60)) <= 59
-    assert "ETA 1:06:40" in printer.bar_text(p, 200)
+    err = io.StringIO()
+    printer = ProgressPrinter(io.StringIO(), err, tty=True, width=60, redraw_interval=0)
+    p = _progress("batch", epoch=10, epochs=100, batch=5000, batches=10000, logs={"loss": 1.0, "accuracy": 0.5},
+                  eta=4000)
+    printer(p)
+    drawn = _drawn(err.getvalue())
+    assert drawn and all(len(state) <= 59 for state in drawn)
+    assert "5000/10000" in drawn[-1] and "ETA 1:06:40" in drawn[-1]  # the count and ETA survive
+    assert "ETA 1:06:40" in printer.status_text(p, 200) and "acc 0.500" in printer.status_text(p, 200)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -523,15 +578,15 @@ def test_sigint_handler_while_printing_does_not_deadlock(tmp_path):
     """The handler runs on the main thread, maybe while it is inside the printer (lock held, a
     buffered write in progress); it must neither deadlock nor hit a re-entrant buffered write."""
     with open(tmp_path / "err.txt", "w+", encoding="utf-8") as err:
-        printer = cli.ProgressPrinter(io.StringIO(), err, tty=True)
+        printer = ProgressPrinter(io.StringIO(), err, tty=True)
         stops: list[int] = []
-        guard = cli._StopOnSigint(lambda: stops.append(1), printer.note_from_signal)
+        guard = StopOnSigint(lambda: stops.append(1), printer.note_from_signal)
 
         def inside_printer():
             printer(_progress("batch", batch=3, logs={"loss": 0.5}))
             with printer._lock:
-                guard._handler(signal.SIGINT, None)
-                guard._handler(signal.SIGINT, None)
+                guard.handle(signal.SIGINT, None)
+                guard.handle(signal.SIGINT, None)
 
         worker = threading.Thread(target=inside_printer, daemon=True)
         worker.start()

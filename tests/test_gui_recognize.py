@@ -102,11 +102,7 @@ def predictor(model_file):
 @pytest.fixture
 def window(qtbot, model_file):
     from digitpad.gui.main_window import MainWindow
-    from digitpad.gui.settings import app_settings
 
-    settings = app_settings()  # Qt caches the settings folder per process: start empty
-    settings.clear()
-    settings.sync()
     win = MainWindow()
     qtbot.addWidget(win)
     errors: list[tuple[str, str]] = []

@@ -5,7 +5,6 @@ Real Keras training of the ``fast`` architecture on ~1500 real MNIST images.
 
 from __future__ import annotations
 
-import os
 import threading
 
 import numpy as np
@@ -15,15 +14,6 @@ pytest.importorskip("pytestqt")
 
 from digitpad.gui import workers  # noqa: E402
 from digitpad.gui.train_tab import NO_GPU_REASON, TrainTab  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _settings_follow_xdg_config_home():
-    """Qt caches the user-scope settings folder at first use; point it at this test's folder."""
-    from PySide6.QtCore import QSettings
-
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, os.environ["XDG_CONFIG_HOME"])
-    yield
 
 LIMIT = 1500
 

@@ -16,15 +16,6 @@ from digitpad.gui import workers  # noqa: E402
 from digitpad.gui.train_tab import TrainTab  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _settings_follow_xdg_config_home():
-    """Qt caches the user-scope settings folder at first use; point it at this test's folder."""
-    from PySide6.QtCore import QSettings
-
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, os.environ["XDG_CONFIG_HOME"])
-    yield
-
-
 def make_tab(qtbot, *, epochs: int = 1, limit: int = 1500) -> TrainTab:
     tab = TrainTab()
     qtbot.addWidget(tab)

@@ -20,11 +20,6 @@ SB = QMessageBox.StandardButton
 def make_window(qtbot, monkeypatch, tmp_path):
     # no real model in these tests: point the bundled model somewhere empty
     monkeypatch.setattr(main_window_module, "bundled_model_path", lambda: tmp_path / "none.keras")
-    # Qt resolves the user settings folder once per process, so XDG_CONFIG_HOME set per test
-    # does not separate tests in one process: start from empty settings explicitly
-    settings = main_window_module.app_settings()
-    settings.clear()
-    settings.sync()
     made = []
 
     def make() -> MainWindow:

@@ -43,7 +43,7 @@ def _small_cnn(seed: int = 0):
 
 @pytest.fixture(scope="module")
 def trained(mnist_small):
-    """A small CNN briefly trained on 3000 real MNIST images (two epochs)."""
+    """A small CNN briefly trained on 3000 real MNIST images (two epochs): tests using it are slow."""
     model = _small_cnn()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(
@@ -73,6 +73,7 @@ def _canvas_from_digit(img_uint8: np.ndarray, scale: int = 6, offset=(30, 90)) -
 
 
 # ---------------------------------------------------------------------------- equality with Keras
+@pytest.mark.slow
 def test_litert_probabilities_equal_keras_on_real_mnist(trained, test_images):
     x, _ = test_images
     predictor = Predictor(trained)
@@ -86,6 +87,7 @@ def test_litert_probabilities_equal_keras_on_real_mnist(trained, test_images):
     np.testing.assert_allclose(predictor.predict_batch(x[..., 0]), expected, rtol=0, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_tf_function_probabilities_equal_keras_on_real_mnist(trained, test_images):
     x, _ = test_images
     predictor = Predictor(trained, backend="tf.function")
@@ -99,6 +101,7 @@ def test_tf_function_probabilities_equal_keras_on_real_mnist(trained, test_image
     )
 
 
+@pytest.mark.slow
 def test_predictions_are_mostly_right_on_real_mnist(trained, test_images):
     x, y = test_images
     probs = Predictor(trained).predict_batch(x)
@@ -134,6 +137,7 @@ def _break_converter(monkeypatch):
     monkeypatch.setattr(converter, "from_keras_model", boom)
 
 
+@pytest.mark.slow
 def test_conversion_failure_falls_back_to_tf_function(trained, test_images, monkeypatch):
     _break_converter(monkeypatch)
     predictor = Predictor(trained)
@@ -149,12 +153,14 @@ def test_conversion_failure_falls_back_to_tf_function(trained, test_images, monk
     )
 
 
+@pytest.mark.slow
 def test_litert_required_but_impossible_raises(trained, monkeypatch):
     _break_converter(monkeypatch)
     with pytest.raises(DigitpadError, match="LiteRT"):
         Predictor(trained, backend="litert")
 
 
+@pytest.mark.slow
 def test_missing_runtime_falls_back(trained, test_images, monkeypatch):
     monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)  # import now fails
     predictor = Predictor(trained)
@@ -166,6 +172,7 @@ def test_missing_runtime_falls_back(trained, test_images, monkeypatch):
     )
 
 
+@pytest.mark.slow
 def test_litert_output_that_differs_from_keras_is_rejected(trained, test_images, monkeypatch):
     """A converted model whose probabilities differ from Keras's must not be used."""
     other = _small_cnn(seed=99)  # same architecture, different weights
@@ -190,6 +197,7 @@ def test_litert_output_that_differs_from_keras_is_rejected(trained, test_images,
     )
 
 
+@pytest.mark.slow
 def test_unknown_backend_is_refused(trained):
     with pytest.raises(DigitpadError, match="backend"):
         Predictor(trained, backend="onnx")
@@ -204,6 +212,7 @@ def test_model_without_ten_classes_is_refused():
         Predictor(bad)
 
 
+@pytest.mark.slow
 def test_model_with_nan_weights_is_refused(trained):
     k = keras()
     clone = k.models.clone_model(trained)
@@ -223,6 +232,7 @@ def test_model_with_wrong_input_is_refused():
 
 
 # ---------------------------------------------------------------------------- batch path, no predict
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["auto", "tf.function"])
 def test_predict_batch_equals_stacked_predict_one(trained, mnist_small, backend):
     predictor = Predictor(trained, backend=backend)
@@ -235,12 +245,13 @@ def test_predict_batch_equals_stacked_predict_one(trained, mnist_small, backend)
     assert predictor.predict_batch(np.zeros((0, 28, 28), np.float32)).shape == (0, 10)
 
 
+@pytest.mark.slow
 def test_predict_batch_runs_batched_not_one_call_per_image(trained, test_images, monkeypatch):
     predictor = Predictor(trained)
     assert predictor.backend == "litert"
     calls = []
     predictor.predict_batch(test_images[0][:10], batch_size=64)  # creates the batch interpreter
-    interpreter = predictor._lite_batch.interpreter
+    interpreter = predictor._backend.batched.interpreter
     original = type(interpreter).invoke
     monkeypatch.setattr(
         type(interpreter), "invoke", lambda self: (calls.append(1), original(self))[1]
@@ -249,6 +260,7 @@ def test_predict_batch_runs_batched_not_one_call_per_image(trained, test_images,
     assert len(calls) == 1
 
 
+@pytest.mark.slow
 def test_predict_one_never_calls_model_predict(trained, test_images, monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("model.predict must not be called")
@@ -262,6 +274,7 @@ def test_predict_one_never_calls_model_predict(trained, test_images, monkeypatch
         recognize(predictor, _canvas_from_digit((x[0, ..., 0] * 255).astype(np.uint8)))
 
 
+@pytest.mark.slow
 def test_bad_input_shapes_give_image_errors(trained):
     predictor = Predictor(trained)
     with pytest.raises(ImageError, match="28x28"):
@@ -270,6 +283,7 @@ def test_bad_input_shapes_give_image_errors(trained):
         predictor.predict_batch(np.zeros((4, 27, 28), np.float32))
 
 
+@pytest.mark.slow
 def test_concurrent_use_from_two_threads_is_serialised(trained, test_images):
     predictor = Predictor(trained)
     x, _ = test_images
@@ -293,6 +307,7 @@ def test_concurrent_use_from_two_threads_is_serialised(trained, test_images):
 
 
 # ---------------------------------------------------------------------------- recognize
+@pytest.mark.slow
 def test_recognize_blank_canvas(trained):
     predictor = Predictor(trained)
     result = recognize(predictor, np.zeros((280, 280), np.uint8))
@@ -302,6 +317,7 @@ def test_recognize_blank_canvas(trained):
     assert result.normalized.blank
 
 
+@pytest.mark.slow
 def test_recognize_real_digits_drawn_on_a_canvas(trained, mnist_small):
     predictor = Predictor(trained)
     x, y = mnist_small.x_test[:12], mnist_small.y_test[:12]
@@ -319,6 +335,7 @@ def test_recognize_real_digits_drawn_on_a_canvas(trained, mnist_small):
     assert right >= 10, f"only {right} of 12 canvas digits recognised"
 
 
+@pytest.mark.slow
 def test_recognize_equals_predict_one_on_the_normalized_image(trained, mnist_small):
     predictor = Predictor(trained)
     canvas = _canvas_from_digit(mnist_small.x_test[3]).astype(np.float32) / 255.0
@@ -330,6 +347,7 @@ def test_recognize_equals_predict_one_on_the_normalized_image(trained, mnist_sma
     )
 
 
+@pytest.mark.slow
 def test_recognize_file_and_files(trained, mnist_small, tmp_path):
     predictor = Predictor(trained)
     paths, labels = [], []

@@ -99,6 +99,7 @@ def test_keras2_h5_loads_with_adaptations(expected, stem, adaptations):
     assert (probs.argmax(axis=1) == np.array([7, 2, 1, 0, 4, 1, 4, 9])).mean() >= 0.75
 
 
+@pytest.mark.slow
 def test_keras2_model_trains_further_with_fresh_optimizer(mnist_small):
     loaded = load_model(FIXTURES / "keras2_flat784.h5")
     model = loaded.model
@@ -123,6 +124,7 @@ def test_adapted_model_round_trips(tmp_path, expected):
 # ------------------------------------------------------------------------------------- round trips
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".keras", ".h5"])
 def test_round_trip_equal_outputs_and_metadata(tmp_path, mnist_small, suffix):
     model = trained_model(mnist_small)
@@ -169,6 +171,18 @@ def test_metadata_is_stored_inside_the_file(tmp_path, mnist_small):
     assert load_model(plain).name == "plain"
 
 
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_metadata_values_become_plain_json(tmp_path, suffix):
+    meta = {"acc": np.float32(0.5), "curve": np.array([1, 2]), "where": tmp_path, "loss": float("nan"),
+            "tags": ("a", "b"), "n": np.int64(3)}
+    path = save_model(tiny_model(), tmp_path / f"m{suffix}", metadata=meta)
+    assert read_metadata(path) == {"acc": 0.5, "curve": [1, 2], "where": str(tmp_path), "loss": None,
+                                   "tags": ["a", "b"], "n": 3}
+    with pytest.raises(ModelFileError, match="metadata must be a dictionary"):
+        save_model(tiny_model(), tmp_path / f"bad{suffix}", metadata=["not", "a", "dict"])
+
+
+@pytest.mark.slow
 def test_keras_file_keeps_optimizer_state(tmp_path, mnist_small):
     model = trained_model(mnist_small)
     iterations = int(model.optimizer.iterations.numpy())
@@ -188,6 +202,7 @@ def test_keras_file_keeps_optimizer_state(tmp_path, mnist_small):
     assert int(loaded.model.optimizer.iterations.numpy()) == iterations + 2
 
 
+@pytest.mark.slow
 def test_h5_file_continues_with_fresh_optimizer(tmp_path, mnist_small):
     model = trained_model(mnist_small)
     path = save_model(model, tmp_path / "m.h5")
@@ -200,6 +215,7 @@ def test_h5_file_continues_with_fresh_optimizer(tmp_path, mnist_small):
     assert np.isfinite(history.history["loss"][0])
 
 
+@pytest.mark.slow
 def test_h5_save_does_not_spoil_a_later_keras_save(tmp_path, mnist_small):
     model = trained_model(mnist_small)
     iterations = int(model.optimizer.iterations.numpy())
@@ -214,6 +230,7 @@ def test_h5_save_does_not_spoil_a_later_keras_save(tmp_path, mnist_small):
     assert int(loaded.model.optimizer.iterations.numpy()) == iterations
 
 
+@pytest.mark.slow
 def test_logits_keras_model_gets_softmax_and_keeps_training(tmp_path, mnist_small):
     k = keras()
     model = tiny_model(activation=None)
@@ -233,25 +250,52 @@ def test_logits_keras_model_gets_softmax_and_keeps_training(tmp_path, mnist_smal
     assert np.isfinite(history.history["loss"][0])
 
 
-def test_describe(tmp_path, mnist_small):
-    model = trained_model(mnist_small)
+DESCRIBE_KEYS = {"path", "name", "format", "file_size", "layers", "total_params", "trainable_params",
+                 "input", "output", "adaptations", "metadata", "optimizer", "optimizer_state"}
+
+
+def test_describe_returns_data(tmp_path):
+    model = tiny_model()
+    model.compile(optimizer=keras().optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
     path = save_model(model, tmp_path / "d.keras", metadata={"arch": "tiny", "metrics": {"test_accuracy": 0.9}})
     info = describe(path)
+    assert set(info) == DESCRIBE_KEYS  # data only: no rendered text
+    assert info["path"] == str(path) and info["name"] == "tiny"
     assert info["format"] == "keras"
     assert info["file_size"] == path.stat().st_size
-    assert info["total_params"] == model.count_params()
-    assert [row[1] for row in info["layers"]] == ["Conv2D", "Flatten", "Dense"]
-    assert info["layers"][-1][2] == "(None, 10)"
-    assert sum(row[3] for row in info["layers"]) == model.count_params()
-    assert "Conv2D" in info["summary"]
-    assert info["optimizer"] == "Adam" and info["optimizer_state"] is True
-    assert info["metadata"]["metrics"]["test_accuracy"] == 0.9
+    assert info["total_params"] == info["trainable_params"] == model.count_params()
+    conv, flatten, dense = model.layers
+    assert info["layers"] == [
+        {"name": conv.name, "type": "Conv2D", "output_shape": "(None, 13, 13, 4)",
+         "params": conv.count_params(), "activation": "relu"},
+        {"name": flatten.name, "type": "Flatten", "output_shape": "(None, 676)", "params": 0,
+         "activation": None},
+        {"name": dense.name, "type": "Dense", "output_shape": "(None, 10)",
+         "params": dense.count_params(), "activation": "softmax"},
+    ]
+    assert info["input"] == {"file": "(None, 28, 28, 1)", "digitpad": "(None, 28, 28, 1) float32 in [0, 1]"}
+    assert info["output"] == "(None, 10) softmax probabilities"
+    assert info["optimizer"] == "Adam" and info["optimizer_state"] is False  # compiled, never trained
+    assert info["metadata"] == {"arch": "tiny", "metrics": {"test_accuracy": 0.9}}
     assert info["adaptations"] == []
-    h5_info = describe(FIXTURES / "keras2_flat784.h5")
-    assert h5_info["input"]["file"] == "(None, 784)"
-    assert h5_info["adaptations"] == ["input (784,) reshaped from 28x28x1"]
-    assert h5_info["optimizer"] is None
-    json.dumps(h5_info)  # the CLI can print it as JSON
+    assert json.loads(json.dumps(info)) == info  # plain JSON types throughout
+
+
+def test_describe_adapted_file_names_nested_layers():
+    info = describe(FIXTURES / "keras2_logits28.h5")
+    assert set(info) == DESCRIBE_KEYS
+    assert info["input"]["file"] == "(None, 28, 28)"
+    assert info["adaptations"] == ["input (28, 28) reshaped from 28x28x1", "softmax added to logits output"]
+    assert info["optimizer"] is None and info["optimizer_state"] is False
+    rows = info["layers"]
+    assert [r["name"] for r in rows if "/" not in r["name"]] == ["image", "to_model_input", "probabilities"]
+    inner = [r for r in rows if r["name"].startswith("keras2_logits28/")]
+    assert [r["type"] for r in inner] == ["Flatten", "Dense", "Dense"]
+    assert [r["activation"] for r in inner] == [None, "relu", "linear"]
+    assert rows[-1] == {"name": "probabilities", "type": "Softmax", "output_shape": "(None, 10)",
+                        "params": 0, "activation": "softmax"}
+    assert sum(r["params"] for r in rows) == info["total_params"]
+    json.dumps(info)
 
 
 # -------------------------------------------------------------------------------- saving failures
@@ -305,13 +349,13 @@ def test_full_disk_gives_one_sentence(tmp_path, monkeypatch, suffix):
 
     target = save_model(tiny_model(seed=1), tmp_path / f"model{suffix}")
     before = target.read_bytes()
-    real = modelfile._write_metadata
+    real = modelfile.metadata.write_metadata
 
     def full_disk(tmp, fmt, text):
         real(tmp, fmt, text)
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(modelfile, "_write_metadata", full_disk)
+    monkeypatch.setattr(modelfile.metadata, "write_metadata", full_disk)
     model = tiny_model(seed=2)
     with pytest.raises(ModelFileError, match="the disk is full") as info:
         save_model(model, target)
@@ -380,6 +424,7 @@ _FS_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["full", "readonly"])
 def test_real_full_disk_and_read_only_mount(tmp_path, case):
     """A real tiny tmpfs (in a private mount namespace): a full disk and a read-only file system."""
@@ -409,6 +454,7 @@ def test_real_full_disk_and_read_only_mount(tmp_path, case):
     assert "OLD {'arch': 'old'}" in out
 
 
+@pytest.mark.slow
 def test_save_killed_midway_keeps_previous_file(tmp_path, mnist_small):
     """A process killed (SIGKILL) in the middle of save_model leaves the previous file intact."""
     old = tiny_model(seed=1)
@@ -421,12 +467,13 @@ def test_save_killed_midway_keeps_previous_file(tmp_path, mnist_small):
         import time
         from pathlib import Path
         from digitpad.core import modelfile
+        from digitpad.core.modelfile import metadata as stored_metadata
         from digitpad.core.tfsetup import keras
         k = keras()
         def stall(tmp, fmt, text):
             Path({str(ready)!r}).write_text(str(tmp))
             time.sleep(120)
-        modelfile._write_metadata = stall
+        stored_metadata.write_metadata = stall
         model = k.Sequential([k.Input((28, 28, 1)), k.layers.Flatten(), k.layers.Dense(10, activation="softmax")])
         modelfile.save_model(model, {str(target)!r}, metadata={{"arch": "new"}})
         """

@@ -15,12 +15,14 @@ def _run(code: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_command_line_import_is_quiet():
     proc = _run("from digitpad.core.tfsetup import tf; tf(); import sys; print('ok', file=sys.stderr)")
     assert proc.returncode == 0
     assert proc.stderr.strip() == "ok"  # TensorFlow's I0000/E0000 lines are gone, ours is kept
 
 
+@pytest.mark.slow
 def test_import_from_a_worker_never_hides_other_threads_stderr():
     """The GUI loads TensorFlow in a worker: the main thread's stderr must stay intact."""
     # _thread, not threading: like a Qt thread-pool thread, invisible to threading.active_count()

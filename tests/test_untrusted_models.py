@@ -398,9 +398,9 @@ def test_refusals_do_not_go_through_save(tmp_path):
 
 
 def test_zip_bomb_refused(tmp_path, valid_files, monkeypatch):
-    from digitpad.core import modelfile
+    from digitpad.core.modelfile import formats
 
-    monkeypatch.setattr(modelfile, "_MAX_UNPACKED_BYTES", 1024)  # the real bound is 2 GB
+    monkeypatch.setattr(formats, "MAX_UNPACKED_BYTES", 1024)  # the real bound is 2 GB
     with pytest.raises(ModelFileError, match="zip bomb") as info:
         load_model(valid_files[".keras"])
     assert_one_sentence(info.value)

@@ -4,7 +4,8 @@
 the digitpad convention: 0 = background, 1 = ink. On the way it
 
 * takes the first frame of animations (GIF, APNG, multi-page TIFF);
-* applies the EXIF orientation tag (photos from phones are often stored sideways);
+* applies the EXIF orientation tag with ``PIL.ImageOps.exif_transpose`` once the size guard has
+  passed (photos from phones are often stored sideways);
 * reads every pixel mode: 1, L, P (with or without transparency), LA, PA, RGB, RGBA, CMYK, YCbCr,
   I;16, I, F and the rest by conversion;
 * reads strokes drawn on a transparent background (colour channels without contrast) from the
@@ -27,8 +28,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
+from digitpad.core.data.pixels import PIXEL_MAX, pixels_to_unit
 from digitpad.core.errors import ImageError
 
 #: Largest number of pixels digitpad decodes at once (about a 48-megapixel photo). JPEGs larger
@@ -38,16 +40,32 @@ MAX_PIXELS: int = 48_000_000
 #: Images whose longest side exceeds this are reduced to about this size before any processing.
 WORK_SIDE: int = 2048
 
-_TRANSPOSE = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
-_EXIF_ORIENTATION = 0x0112
+# Pillow formats that are not raster images digitpad can decode: stubs that need an external
+# handler (BUFR, GRIB, HDF5 -- ".h5" is a Keras model here), vector formats (EPS needs Ghostscript,
+# WMF/EMF), MPEG (identified only, no decoder) and write-only formats (PDF, PALM).
+_NOT_DECODED = frozenset({"BUFR", "EPS", "GRIB", "HDF5", "MPEG", "PALM", "PDF", "WMF"})
+
+#: Lower-case file suffixes (``".png"``) of the raster formats Pillow reads for digitpad.
+IMAGE_SUFFIXES: frozenset[str] = frozenset(
+    ext.lower() for ext, fmt in Image.registered_extensions().items() if fmt not in _NOT_DECODED
+)
+
+
+def is_image_path(path: str | os.PathLike) -> bool:
+    """Whether ``path``'s suffix (any case) is one of :data:`IMAGE_SUFFIXES`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file name or path; the file need not exist.
+
+    Returns
+    -------
+    bool
+        True for ``"scan.PNG"``, False for ``"model.h5"`` or ``"notes.txt"``.
+    """
+    return Path(path).suffix.lower() in IMAGE_SUFFIXES
+
 _REDUCIBLE = {"L", "LA", "RGB", "RGBA", "RGBa", "La", "I", "F", "CMYK", "P", "1"}
 
 
@@ -86,8 +104,8 @@ def _reason(exc: BaseException) -> str:
     return text.splitlines()[0]
 
 
-def _decode(img: Image.Image, path: Path) -> tuple[Image.Image, int]:
-    """Decode the first frame at a bounded size; return it with its EXIF orientation."""
+def _decode(img: Image.Image, path: Path) -> Image.Image:
+    """Decode the first frame at a bounded size, turned upright by its EXIF orientation."""
     try:
         if getattr(img, "n_frames", 1) > 1:
             img.seek(0)
@@ -105,9 +123,9 @@ def _decode(img: Image.Image, path: Path) -> tuple[Image.Image, int]:
         img.load()
         # Only after the size check and decoding: PNG's getexif() decodes the whole image itself.
         try:
-            orientation = int(img.getexif().get(_EXIF_ORIENTATION, 1) or 1)
+            ImageOps.exif_transpose(img, in_place=True)
         except Exception:  # a broken EXIF block must not make a readable image unreadable
-            orientation = 1
+            pass
     except ImageError:
         raise
     except MemoryError:
@@ -123,12 +141,8 @@ def _decode(img: Image.Image, path: Path) -> tuple[Image.Image, int]:
         raise _fail(path, f"decoding failed ({_reason(exc)})") from None
 
     if max(img.size) > WORK_SIDE:
-        factor = math.ceil(max(img.size) / WORK_SIDE)
-        img = _reduce(img, factor)
-    transpose = _TRANSPOSE.get(orientation)
-    if transpose is not None:
-        img = img.transpose(transpose)
-    return img, orientation
+        img = _reduce(img, math.ceil(max(img.size) / WORK_SIDE))
+    return img
 
 
 def _reduce(img: Image.Image, factor: int) -> Image.Image:
@@ -151,8 +165,8 @@ def _channels(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
         img = img.convert("RGBA")
         mode = "RGBA"
     if mode in ("LA", "RGBA"):
-        alpha = np.asarray(img.getchannel("A"), dtype=np.float32) / np.float32(255.0)
-        grey = np.asarray(img.convert("L"), dtype=np.float32) / np.float32(255.0)
+        alpha = pixels_to_unit(np.asarray(img.getchannel("A")))
+        grey = pixels_to_unit(np.asarray(img.convert("L")))
         return grey, alpha
     if mode.startswith("I") or mode == "F":
         arr = np.asarray(img.convert("F") if mode not in ("I", "F") else img, dtype=np.float32)
@@ -160,14 +174,14 @@ def _channels(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
         lo, hi = float(arr.min()), float(arr.max())
         if mode == "F" and lo >= 0.0 and hi <= 1.0:
             return arr, None
+        if lo >= 0.0 and hi <= PIXEL_MAX:
+            return pixels_to_unit(arr), None
         if lo >= 0.0:
-            top = 255.0 if hi <= 255.0 else 65535.0 if hi <= 65535.0 else hi
-            return arr / np.float32(top), None
+            return arr / np.float32(65535.0 if hi <= 65535.0 else hi), None
         return (arr - np.float32(lo)) / np.float32(hi - lo if hi > lo else 1.0), None
     if mode not in ("L", "1", "RGB"):
         img = img.convert("RGB")
-    grey = np.asarray(img.convert("L"), dtype=np.float32) / np.float32(255.0)
-    return grey, None
+    return pixels_to_unit(np.asarray(img.convert("L"))), None
 
 
 def _border(a: np.ndarray) -> np.ndarray:
@@ -235,7 +249,7 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     img = _open_checked(path)
     try:
         with img:
-            frame, _ = _decode(img, path)
+            frame = _decode(img, path)
             grey, alpha = _channels(frame)
     except ImageError:
         raise

@@ -28,7 +28,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from digitpad.core.data.pixels import PIXEL_MAX, pixels_to_unit
 from digitpad.core.errors import ImageError
+from digitpad.core.images import load_image
 
 FIELD = 28  #: side of the model's input field
 BOX = 20  #: side of the box the digit is scaled to fit
@@ -88,9 +90,8 @@ def _as_unit_float(a: np.ndarray) -> np.ndarray:
             f = np.where(np.isfinite(f), f, 0.0)
         peak = float(f.max())
         if peak > 1.0:
-            f = np.clip(f, 0.0, 255.0) * (1.0 / 255.0)
-        f = np.asarray(f, dtype=np.float32)
-    return f
+            return pixels_to_unit(np.clip(f, 0.0, PIXEL_MAX))
+        return np.asarray(f, dtype=np.float32)
 
 
 def _resize(crop: np.ndarray, h: int, w: int) -> np.ndarray:
@@ -111,8 +112,9 @@ def normalize_canvas(canvas: np.ndarray, *, threshold: float = 0.05) -> Normaliz
     Parameters
     ----------
     canvas : numpy.ndarray
-        2-D array of any size, ink bright (0 = background): uint8 0..255 or float 0..1 (floats
-        whose maximum exceeds 1 are taken as 0..255; NaN and inf count as background).
+        2-D array of any size, ink bright (0 = background): uint8 0..255 -- the drawing pad's own
+        canvas, taken as it is and scaled only after cropping -- or float 0..1 (floats whose
+        maximum exceeds 1 are taken as 0..255; NaN and inf count as background).
     threshold : float, optional
         Ink threshold in [0, 1); pixels above it count as ink for the bounding box.
 
@@ -136,13 +138,12 @@ def normalize_canvas(canvas: np.ndarray, *, threshold: float = 0.05) -> Normaliz
     if not 0.0 <= threshold < 1.0:
         raise ImageError(f"the ink threshold must be in [0, 1), not {threshold}.")
 
-    if a.dtype == np.uint8:
-        cut = int(threshold * 255.0)  # ink: value > cut
-        scale = np.float32(1.0 / 255.0)
+    pixels = a.dtype == np.uint8  # the pad's own canvas: cropped first, then scaled
+    if pixels:
+        cut = int(threshold * PIXEL_MAX)  # ink: value > cut
     else:
         a = _as_unit_float(a)
         cut = np.float32(threshold)
-        scale = None
 
     rows = np.flatnonzero(a.max(axis=1) > cut)
     if rows.size == 0:
@@ -154,8 +155,8 @@ def normalize_canvas(canvas: np.ndarray, *, threshold: float = 0.05) -> Normaliz
     if region.min() == region.max() and (bottom - top, right - left) == a.shape:
         return BLANK  # every pixel is the same value: no drawing, just a uniform field
 
-    if scale is not None:
-        cropped = region.astype(np.float32) * scale
+    if pixels:
+        cropped = pixels_to_unit(region)
         cropped[region <= cut] = 0.0
     else:
         cropped = np.clip(region, 0.0, 1.0)
@@ -209,6 +210,4 @@ def normalize_image(path_or_array: str | os.PathLike | np.ndarray) -> Normalized
     """
     if isinstance(path_or_array, np.ndarray):
         return normalize_canvas(path_or_array)
-    from digitpad.core.images import load_image
-
     return normalize_canvas(load_image(path_or_array))

@@ -17,7 +17,6 @@ from types import ModuleType
 from digitpad.core.errors import DeviceError
 
 _lock = threading.Lock()
-_device_used: str | None = None
 
 
 def _prepare_environment() -> None:

@@ -1,32 +1,37 @@
 """The drawing pad: white ink on black (like MNIST), mouse, pen and touch, undo/redo.
 
-Strokes are kept as a list of points so that undo/redo works; the pixels the model sees are
-rendered into a fixed-size ``QImage`` (``CANVAS_SIZE`` × ``CANVAS_SIZE``, 8-bit grey) whatever the
-size of the widget. While a stroke is drawn only the new segment is painted (incremental), both
-into that canvas and into a display image at the widget's resolution; a full re-render happens
-only on undo, redo, clear, ``set_image`` and resize.
+The pad's content (finished strokes over an optional opened image, see
+:mod:`digitpad.gui.pad_history`) changes only through commands on a ``QUndoStack``: one per
+stroke, clear or ``set_image``. The pixels the model sees are rendered into a fixed-size
+``QImage`` (``CANVAS_SIZE`` × ``CANVAS_SIZE``, 8-bit grey) whatever the size of the widget.
+While a stroke is drawn only the new segment is painted (incremental), both into that canvas and
+into a display image at the widget's resolution; a full re-render happens only on undo, redo,
+clear, ``set_image`` and resize.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import (
     QColor,
     QImage,
     QKeySequence,
     QMouseEvent,
     QPainter,
-    QPainterPath,
     QPen,
     QTabletEvent,
     QTransform,
+    QUndoStack,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 import digitpad.gui.qtcompat  # noqa: F401  (PySide6 emit() refcount work-around)
+from digitpad.gui.grey_image import array_to_qimage as array_to_qimage  # re-exported
+from digitpad.gui.grey_image import fit_into_square
+from digitpad.gui.pad_history import EMPTY, PadContent, PadEdit
+from digitpad.gui.strokes import INK as INK  # re-exported
+from digitpad.gui.strokes import PAPER, Stroke, paint_piece, paint_strokes, paint_tail
 
 CANVAS_SIZE = 280
 """Side of the internal canvas in pixels (10× MNIST)."""
@@ -37,85 +42,8 @@ DEFAULT_PEN_WIDTH = CANVAS_SIZE / 14
 MIN_PEN_WIDTH = 4
 MAX_PEN_WIDTH = 48
 
-INK = QColor(255, 255, 255)
-PAPER = QColor(0, 0, 0)
-
-
-@dataclass
-class Stroke:
-    """One pen-down … pen-up stroke in canvas coordinates."""
-
-    width: float
-    points: list[tuple[float, float, float]] = field(default_factory=list)  # (x, y, pressure)
-    finished: bool = False
-
-
-def _mid(a: tuple[float, float, float], b: tuple[float, float, float]) -> tuple[float, float, float]:
-    return ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2, (a[2] + b[2]) / 2)
-
-
-def _pen(width: float, pressure: float) -> QPen:
-    pen = QPen(INK)
-    pen.setWidthF(max(0.5, width * (0.35 + 0.65 * pressure)))
-    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-    return pen
-
-
-def _paint_piece(painter: QPainter, stroke: Stroke, index: int) -> None:
-    """Paint the piece of ``stroke`` that point ``index`` adds (quadratic smoothing).
-
-    Point ``i`` (i ≥ 1) adds the curve from ``mid(p[i-2], p[i-1])`` (or ``p[0]``) to
-    ``mid(p[i-1], p[i])`` with ``p[i-1]`` as control point. When the stroke is finished, the
-    tail from the last midpoint to the last point is added. Point 0 is a round dot.
-    """
-    pts = stroke.points
-    if index == 0:
-        p = pts[0]
-        r = _pen(stroke.width, p[2]).widthF() / 2
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(INK)
-        painter.drawEllipse(QPointF(p[0], p[1]), r, r)
-        return
-    prev = pts[index - 1]
-    cur = pts[index]
-    start = pts[0] if index == 1 else _mid(pts[index - 2], prev)
-    end = _mid(prev, cur)
-    path = QPainterPath(QPointF(start[0], start[1]))
-    path.quadTo(QPointF(prev[0], prev[1]), QPointF(end[0], end[1]))
-    painter.setBrush(Qt.BrushStyle.NoBrush)
-    painter.setPen(_pen(stroke.width, prev[2]))
-    painter.drawPath(path)
-
-
-def _paint_tail(painter: QPainter, stroke: Stroke) -> None:
-    pts = stroke.points
-    if len(pts) < 2:
-        return
-    a = _mid(pts[-2], pts[-1])
-    b = pts[-1]
-    painter.setBrush(Qt.BrushStyle.NoBrush)
-    painter.setPen(_pen(stroke.width, b[2]))
-    painter.drawLine(QPointF(a[0], a[1]), QPointF(b[0], b[1]))
-
-
-def _paint_stroke(painter: QPainter, stroke: Stroke) -> None:
-    for i in range(len(stroke.points)):
-        _paint_piece(painter, stroke, i)
-    if stroke.finished:
-        _paint_tail(painter, stroke)
-
-
-def array_to_qimage(arr: np.ndarray) -> QImage:
-    """Convert a 2-D float array in [0, 1] (or uint8) into an independent 8-bit grey QImage."""
-    a = np.asarray(arr)
-    if a.dtype != np.uint8:
-        a = np.clip(np.nan_to_num(a.astype(np.float32)), 0.0, 1.0)
-        a = (a * 255.0 + 0.5).astype(np.uint8)
-    a = np.ascontiguousarray(a)
-    h, w = a.shape
-    image = QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8)
-    return image.copy()  # own the pixels: ``a`` may go away
+HINT_TEXT = "Draw a digit here"
+HINT_COLOR = QColor(150, 150, 150)
 
 
 class DrawPad(QWidget):
@@ -124,8 +52,8 @@ class DrawPad(QWidget):
     Signals
     -------
     changed
-        Emitted whenever the picture changes: on every pen move while drawing, and on undo,
-        redo, clear and ``set_image``.
+        Emitted whenever the picture changes: on every pen move while drawing, and after every
+        undo, redo, clear and ``set_image`` (when ``can_undo``/``can_redo`` are up to date).
     stroke_finished
         Emitted when the pen is lifted.
     """
@@ -148,11 +76,10 @@ class DrawPad(QWidget):
             "Esc/Delete clears, Ctrl+Z undoes a stroke, Ctrl+Shift+Z redoes it."
         )
         self._pen_width = float(DEFAULT_PEN_WIDTH)
-        self._strokes: list[Stroke] = []
-        self._base: QImage | None = None  # an opened/dropped image under the strokes
-        self._undo: list[tuple] = []
-        self._redo: list[tuple] = []
+        self._content: PadContent = EMPTY
         self._current: Stroke | None = None
+        self._stack = QUndoStack(self)
+        self._stack.indexChanged.connect(self._on_index_changed)
         self._canvas = QImage(CANVAS_SIZE, CANVAS_SIZE, QImage.Format.Format_Grayscale8)
         self._canvas.fill(PAPER)
         self._display = QImage()
@@ -170,29 +97,35 @@ class DrawPad(QWidget):
         self._pen_width = float(min(MAX_PEN_WIDTH, max(MIN_PEN_WIDTH, width)))
 
     def strokes(self) -> list[Stroke]:
-        """The strokes on the pad (a copy of the list)."""
-        return list(self._strokes)
+        """The finished strokes on the pad (a new list)."""
+        return list(self._content.strokes)
 
     def is_empty(self) -> bool:
         """True when nothing is drawn and no image is shown."""
-        return not self._strokes and self._base is None and self._current is None
+        return self._content.is_empty() and self._current is None
+
+    def undo_stack(self) -> QUndoStack:
+        """The pad's undo stack (for ``createUndoAction`` / ``createRedoAction``, clean state)."""
+        return self._stack
 
     def can_undo(self) -> bool:
-        return bool(self._undo)
+        return self._stack.canUndo()
 
     def can_redo(self) -> bool:
-        return bool(self._redo)
+        return self._stack.canRedo()
 
     def canvas_image(self) -> QImage:
         """The internal canvas (8-bit grey, ink bright). Do not modify it."""
         return self._canvas
 
     def canvas_array(self) -> np.ndarray:
-        """The picture as a float32 ``(CANVAS_SIZE, CANVAS_SIZE)`` array in [0, 1], ink bright."""
+        """The picture as a uint8 ``(CANVAS_SIZE, CANVAS_SIZE)`` array (a copy), ink bright 0..255.
+
+        This is what the core is given (``recognize`` / ``normalize_canvas`` scale it).
+        """
         img = self._canvas
         buf = np.frombuffer(img.constBits(), dtype=np.uint8, count=img.sizeInBytes())
-        a = buf.reshape(img.height(), img.bytesPerLine())[:, : img.width()]
-        return a.astype(np.float32) * np.float32(1.0 / 255.0)
+        return buf.reshape(img.height(), img.bytesPerLine())[:, : img.width()].copy()
 
     def set_image(self, arr: np.ndarray) -> None:
         """Show an image (2-D, ink bright, float in [0, 1] or uint8) on the pad.
@@ -203,79 +136,56 @@ class DrawPad(QWidget):
         a = np.asarray(arr)
         if a.ndim != 2 or a.size == 0:
             raise ValueError("set_image needs a non-empty 2-D array")
-        src = array_to_qimage(a)
-        base = QImage(CANVAS_SIZE, CANVAS_SIZE, QImage.Format.Format_Grayscale8)
-        base.fill(PAPER)
-        scale = CANVAS_SIZE / max(src.width(), src.height())
-        w = max(1, round(src.width() * scale))
-        h = max(1, round(src.height() * scale))
-        scaled = src.scaled(
-            w, h, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation
-        )
-        p = QPainter(base)
-        p.drawImage((CANVAS_SIZE - w) // 2, (CANVAS_SIZE - h) // 2, scaled)
-        p.end()
-        self._apply(("replace", list(self._strokes), self._base, [], base))
+        self._push("Open Image", PadContent((), fit_into_square(a, CANVAS_SIZE)))
 
+    @Slot()
     def clear(self) -> None:
         """Remove everything (undoable)."""
         if self.is_empty():
             return
-        self._apply(("replace", list(self._strokes), self._base, [], None))
+        self._end()  # a stroke being drawn is finished first, so that undo brings it back
+        self._push("Clear", EMPTY)
 
+    @Slot()
     def undo(self) -> None:
-        """Undo the last stroke, clear or image."""
-        if self._current is not None or not self._undo:
-            return
-        action = self._undo.pop()
-        if action[0] == "stroke":
-            self._strokes.pop()
-        else:
-            _, old_strokes, old_base, _new_strokes, _new_base = action
-            self._strokes = list(old_strokes)
-            self._base = old_base
-        self._redo.append(action)
-        self._rerender()
+        """Undo the last stroke, clear or image (not while a stroke is drawn)."""
+        if self._current is None:
+            self._stack.undo()
 
+    @Slot()
     def redo(self) -> None:
-        """Redo what was undone."""
-        if self._current is not None or not self._redo:
-            return
-        action = self._redo.pop()
-        if action[0] == "stroke":
-            self._strokes.append(action[1])
-        else:
-            self._strokes = list(action[3])
-            self._base = action[4]
-        self._undo.append(action)
-        self._rerender()
+        """Redo what was undone (not while a stroke is drawn)."""
+        if self._current is None:
+            self._stack.redo()
 
-    # ------------------------------------------------------------ drawing core
-    def _apply(self, action: tuple) -> None:
-        self._undo.append(action)
-        self._redo.clear()
-        if action[0] == "stroke":
-            self._strokes.append(action[1])
-        else:
-            self._strokes = list(action[3])
-            self._base = action[4]
-        self._rerender()
+    # ------------------------------------------------------------ content and rendering
+    def _push(self, text: str, after: PadContent, *, drawn: bool = False) -> None:
+        self._stack.push(PadEdit(text, self._content, after, self._show_content, drawn=drawn))
+
+    def _show_content(self, content: PadContent, drawn: bool) -> None:
+        """Apply a command's content; ``drawn``: the pixels already show it (a stroke just drawn)."""
+        self._content = content
+        if not drawn:
+            self._rerender()
+
+    @Slot(int)
+    def _on_index_changed(self, _index: int) -> None:
+        # emitted by QUndoStack after push/undo/redo, when canUndo/canRedo are up to date
+        self.changed.emit()
 
     def _rerender(self) -> None:
-        if self._base is not None:
-            self._canvas = self._base.copy()
+        """Render the canvas and the display from the content (and a stroke being drawn)."""
+        base = self._content.base
+        if base is not None:
+            self._canvas = base.copy()
         else:
             self._canvas.fill(PAPER)
         p = QPainter(self._canvas)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        for s in self._strokes:
-            _paint_stroke(p, s)
-        if self._current is not None:
-            _paint_stroke(p, self._current)
+        paint_strokes(p, (*self._content.strokes, self._current))
         p.end()
         self._rebuild_display()
         self.update()
-        self.changed.emit()
 
     def _rebuild_display(self) -> None:
         side = max(1, min(self.width(), self.height()))
@@ -287,13 +197,10 @@ class DrawPad(QWidget):
         p = QPainter(self._display)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-        if self._base is not None:
-            p.drawImage(QRectF(0, 0, px, px), self._base)
+        if self._content.base is not None:
+            p.drawImage(QRectF(0, 0, px, px), self._content.base)
         p.setTransform(QTransform.fromScale(px / CANVAS_SIZE, px / CANVAS_SIZE))
-        for s in self._strokes:
-            _paint_stroke(p, s)
-        if self._current is not None:
-            _paint_stroke(p, self._current)
+        paint_strokes(p, (*self._content.strokes, self._current))
         p.end()
 
     def _paint_increment(self, tail: bool = False) -> None:
@@ -307,9 +214,9 @@ class DrawPad(QWidget):
             p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             p.setTransform(QTransform.fromScale(scale, scale))
             if tail:
-                _paint_tail(p, stroke)
+                paint_tail(p, stroke)
             else:
-                _paint_piece(p, stroke, len(stroke.points) - 1)
+                paint_piece(p, stroke, len(stroke.points) - 1)
             p.end()
         # repaint only the region around the new piece
         pts = stroke.points[-3:]
@@ -325,6 +232,7 @@ class DrawPad(QWidget):
         ).toAlignedRect()
         self.update(rect)
 
+    # ------------------------------------------------------------------ drawing
     def _to_canvas(self, pos: QPointF) -> tuple[float, float]:
         rect = self._display_rect
         k = CANVAS_SIZE / rect.width() if rect.width() else 1.0
@@ -333,9 +241,14 @@ class DrawPad(QWidget):
     def _begin(self, pos: QPointF, pressure: float = 1.0) -> None:
         if self._current is not None:
             self._end()
+        hint_shown = self.is_empty()
         x, y = self._to_canvas(pos)
         self._current = Stroke(width=self._pen_width, points=[(x, y, pressure)])
         self._paint_increment()
+        if hint_shown:
+            # The hint is painted over the whole pad, not into the display image: once ink
+            # appears it must go everywhere, which the partial repaints of a stroke never do.
+            self.update()
         self.changed.emit()
 
     def _move(self, pos: QPointF, pressure: float = 1.0) -> None:
@@ -356,10 +269,7 @@ class DrawPad(QWidget):
         stroke.finished = True
         self._paint_increment(tail=True)
         self._current = None
-        self._undo.append(("stroke", stroke))
-        self._redo.clear()
-        self._strokes.append(stroke)
-        self.changed.emit()
+        self._push("Stroke", self._content.with_stroke(stroke), drawn=True)  # emits changed
         self.stroke_finished.emit()
 
     # ------------------------------------------------------------------ Qt events
@@ -385,11 +295,11 @@ class DrawPad(QWidget):
         p.setPen(pen)
         p.drawRect(self._display_rect.adjusted(-0.5, -0.5, 0.5, 0.5))
         if self.is_empty():
-            p.setPen(QColor(150, 150, 150))
+            p.setPen(HINT_COLOR)
             font = p.font()
             font.setPointSizeF(font.pointSizeF() * 1.3)
             p.setFont(font)
-            p.drawText(self._display_rect, Qt.AlignmentFlag.AlignCenter, "Draw a digit here")
+            p.drawText(self._display_rect, Qt.AlignmentFlag.AlignCenter, HINT_TEXT)
         p.end()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:

@@ -1,5 +1,8 @@
 """k-fold cross-validation from the GUI: per-fold accuracies and a box plot.
 
+The evaluation runs as one low-priority task of the app's TaskRunner (core ``run_kfold``, which
+also records every fold in the run history); the status line says which fold is training.
+
 pyqtgraph has no box plot; :class:`BoxPlot` draws one from ``PlotDataItem``s (box, median,
 whiskers at 1.5 IQR, outliers, and every fold as a point).
 """
@@ -25,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from digitpad.gui.workers import Job, ProgressThrottle, wait_job
+from digitpad.gui.tasks import Task, TaskRunner, shared_runner
 
 
 def box_stats(values: list[float] | np.ndarray) -> dict:
@@ -70,11 +73,14 @@ class BoxPlot(pg.PlotWidget):
                                       symbolPen=pg.mkPen((200, 40, 40), width=2))
         self.stats: dict | None = None
         item.setXRange(0.4, 1.6)
+        self.clear_values()
 
     def clear_values(self) -> None:
+        """Remove the box and points; the empty axis spans 0–100 %."""
         for it in (self.box_item, self.median_item, self.whisker_item, self.points_item, self.outlier_item):
             it.setData([], [])
         self.stats = None
+        self.getPlotItem().setYRange(0.0, 100.0)
 
     def set_values(self, accuracies: list[float]) -> None:
         """Draw the box plot of ``accuracies`` (fractions 0..1, shown in %)."""
@@ -104,19 +110,27 @@ class BoxPlot(pg.PlotWidget):
 
 
 class KFoldDialog(QDialog):
-    """Non-modal dialog that runs ``core.training.kfold`` in a worker and shows the result.
+    """Non-modal dialog that runs the core's ``run_kfold`` as a task and shows the result.
 
     ``config_factory`` returns the ``TrainConfig`` to evaluate (the Train tab's current form).
+    The core records each fold's run in the run history; :attr:`evaluated` tells the tab to show
+    the new records. ``show_error(title, text)`` tells the user something failed (default: a
+    warning box; tests pass their own).
     """
 
     running_changed = Signal(bool)
     status_message = Signal(str)
+    evaluated = Signal(object)  # the KFoldResult
 
-    def __init__(self, config_factory: Callable[[], object], parent: QWidget | None = None):
+    def __init__(self, config_factory: Callable[[], object], parent: QWidget | None = None, *,
+                 runner: TaskRunner | None = None,
+                 show_error: Callable[[str, str], None] | None = None):
         super().__init__(parent)
         self.setWindowTitle("k-fold cross-validation")
         self._config_factory = config_factory
-        self._job: Job | None = None
+        self._runner = runner if runner is not None else shared_runner()
+        self._show_error = show_error or (lambda title, text: QMessageBox.warning(self, title, text))
+        self._task: Task | None = None
         self._stop = threading.Event()
         self.result = None
         self.error: str | None = None
@@ -127,6 +141,7 @@ class KFoldDialog(QDialog):
         self.k_spin.setToolTip("Number of folds: each fold is held out once while the rest train.")
         self.run_button = QPushButton("Run", self)
         self.stop_button = QPushButton("Stop", self)
+        self.stop_button.setToolTip("Stop after the current batch; completed folds are kept.")
         self.stop_button.setEnabled(False)
         self.run_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.request_stop)
@@ -158,69 +173,58 @@ class KFoldDialog(QDialog):
 
     # ----------------------------------------------------------------- API
     def is_running(self) -> bool:
-        return self._job is not None
+        return self._task is not None
 
     @Slot()
     def start(self) -> None:
         """Start the k-fold evaluation (ignored while one runs)."""
-        if self._job is not None:
+        if self._task is not None:
             return
         try:
             config = self._config_factory()
         except Exception as exc:  # a bad form value: say it
             self._show_error("k-fold", str(exc))
             return
+        from digitpad.core.training import run_kfold
+
         k = int(self.k_spin.value())
         self._stop = threading.Event()
-        stop = self._stop
         self.result = None
         self.error = None
         self.table.setRowCount(0)
         self.summary.setText("")
         self.box.clear_values()
-
-        def work(report):
-            from digitpad.core.training import kfold
-
-            throttle = ProgressThrottle(report)
-            return kfold(config, k, on_progress=throttle, stop_event=stop)
-
-        job = Job(work, name="digitpad-kfold")
-        job.progress.connect(self._on_progress)
-        job.succeeded.connect(self._on_done)
-        job.failed.connect(self._on_failed)
-        job.finished.connect(self._on_finished)
-        self._job = job
         self.run_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.k_spin.setEnabled(False)
         self.status.setText(f"Running {k}-fold cross-validation…")
+        stop = self._stop
+
+        def work(report):
+            return run_kfold(config, k, on_progress=report, stop_event=stop)
+
+        self._task = self._runner.start(
+            work, name="digitpad-kfold", low_priority=True, stop=stop.set,
+            on_progress=self._on_progress, on_done=self._on_done, on_error=self._on_failed,
+            on_finished=self._on_finished,
+        )
         self.running_changed.emit(True)
-        job.start()
 
     @Slot()
     def request_stop(self) -> None:
         """Ask the evaluation to stop after the current batch (idempotent)."""
         self._stop.set()
-        if self._job is not None:
+        if self._task is not None:
             self.status.setText("Stopping…")
 
-    def wait_finished(self, timeout_ms: int = 30000) -> bool:
-        ok = wait_job(self._job, timeout_ms)
-        return ok and self._job is None
-
-    # --------------------------------------------------------------- slots
-    @Slot(object)
-    def _on_progress(self, events: list) -> None:
-        last = events[-1] if events else None
-        if last is None:
+    # ------------------------------------------------------------ callbacks
+    def _on_progress(self, reports: list) -> None:
+        if self._stop.is_set():
             return
-        if getattr(last, "message", ""):
-            self.status.setText(last.message)
-        elif last.kind in ("batch", "epoch"):
-            self.status.setText(f"Epoch {last.epoch}/{last.epochs} · batch {last.batch}/{last.batches}")
+        line = fold_line(reports)
+        if line:
+            self.status.setText(line)
 
-    @Slot(object)
     def _on_done(self, result) -> None:
         self.result = result
         accs = list(getattr(result, "accuracies", []) or [])
@@ -231,27 +235,23 @@ class KFoldDialog(QDialog):
         if accs:
             self.summary.setText(f"mean {100 * result.mean:.2f} % ± {100 * result.std:.2f} % (n = {len(accs)})")
             self.box.set_values(accs)
-            self.status.setText("Stopped: partial result." if self._stop.is_set() else "Done.")
+            self.status.setText("Stopped: partial result." if getattr(result, "stopped", False) else "Done.")
         else:
             self.status.setText("Stopped before any fold finished.")
         self.status_message.emit(f"k-fold: {self.summary.text() or self.status.text()}")
+        self.evaluated.emit(result)
 
-    @Slot(str, str)
-    def _on_failed(self, reason: str, details: str) -> None:
+    def _on_failed(self, reason: str) -> None:
         self.error = reason
         self.status.setText(f"k-fold failed: {reason}")
         self._show_error("k-fold failed", reason)
 
-    @Slot()
     def _on_finished(self) -> None:
-        self._job = None
+        self._task = None
         self.run_button.setEnabled(True)
         self.stop_button.setEnabled(False)
         self.k_spin.setEnabled(True)
         self.running_changed.emit(False)
-
-    def _show_error(self, title: str, text: str) -> None:
-        QMessageBox.warning(self, title, text)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         # closing the dialog stops a running evaluation; the dialog is only hidden
@@ -259,6 +259,17 @@ class KFoldDialog(QDialog):
         super().closeEvent(event)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
-        if event.key() == Qt.Key.Key_Escape and self._job is not None:
+        if event.key() == Qt.Key.Key_Escape and self._task is not None:
             self.request_stop()
         super().keyPressEvent(event)
+
+
+def fold_line(reports: list) -> str:
+    """The status line for the newest report: 'fold 2/5 · epoch 1/3 · batch 40/94' (or its message)."""
+    for p in reversed(reports):
+        fold = f"fold {p.fold}/{p.folds} · " if getattr(p, "folds", 0) else ""
+        if p.kind in ("batch", "epoch"):
+            return f"{fold}epoch {p.epoch}/{p.epochs} · batch {p.batch}/{p.batches}"
+        if p.message:
+            return f"{fold}{p.message}" if not p.message.startswith("fold") else p.message
+    return ""

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from digitpad.gui.draw_pad import array_to_qimage
+from digitpad.gui.grey_image import array_to_qimage
 
 PREVIEW_SIZE = 140
 STEP_SIZE = 84

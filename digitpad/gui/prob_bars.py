@@ -1,4 +1,9 @@
-"""Probability bars for the digits 0–9 (one pyqtgraph BarGraphItem, created once)."""
+"""Probability bars for the digits 0–9 (one pyqtgraph BarGraphItem, created once).
+
+The winner's percentage sits just above its bar when there is room below the top of the view,
+and inside the top of the bar (in the highlight's text colour) when there is not: a tall bar's
+label is never clipped. Room is measured in pixels, so it holds at any widget height.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,12 @@ import digitpad.gui.qtcompat  # noqa: F401  (PySide6 emit() refcount work-around
 
 BLANK_TEXT = "Draw a digit"
 
+Y_TOP = 1.12
+"""Top of the view in probability units (a little headroom above 100 %)."""
+
+LABEL_GAP_PX = 3
+"""Pixels between the bar's top and its percentage label."""
+
 
 def _palette_colors(widget: QWidget) -> dict[str, QColor]:
     pal = widget.palette()
@@ -21,7 +32,9 @@ def _palette_colors(widget: QWidget) -> dict[str, QColor]:
     bar = QColor(text)
     bar.setAlpha(90 if dark else 70)
     low = QColor(230, 160, 40)
-    return {"base": base, "text": text, "highlight": highlight, "bar": bar, "low": low}
+    on_bar = pal.color(QPalette.ColorRole.HighlightedText)
+    return {"base": base, "text": text, "highlight": highlight, "bar": bar, "low": low,
+            "on_bar": on_bar}
 
 
 class ProbabilityBars(pg.PlotWidget):
@@ -42,7 +55,7 @@ class ProbabilityBars(pg.PlotWidget):
         item.setMouseEnabled(x=False, y=False)
         item.showGrid(x=False, y=True, alpha=0.15)
         item.setXRange(-0.6, 9.6, padding=0)
-        item.setYRange(0, 1.12, padding=0)
+        item.setYRange(0, Y_TOP, padding=0)
         axis_pen = pg.mkPen(self._colors["text"])
         for name in ("bottom", "left"):
             axis = item.getAxis(name)
@@ -62,6 +75,8 @@ class ProbabilityBars(pg.PlotWidget):
         item.addItem(self._bars)
         self._value_label = pg.TextItem("", color=self._colors["text"], anchor=(0.5, 1.0))
         item.addItem(self._value_label)
+        self._label_inside = False
+        item.getViewBox().sigResized.connect(self._place_label)
         self._message = pg.TextItem(BLANK_TEXT, color=self._colors["text"], anchor=(0.5, 0.5))
         font = self._message.textItem.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
@@ -76,6 +91,10 @@ class ProbabilityBars(pg.PlotWidget):
     def heights(self) -> np.ndarray:
         """Current bar heights (a copy)."""
         return self._heights.copy()
+
+    def value_label(self) -> pg.TextItem:
+        """The winner's percentage label (empty text when nothing is shown)."""
+        return self._value_label
 
     def winner(self) -> int | None:
         """The highlighted digit, or None when nothing is shown."""
@@ -107,7 +126,7 @@ class ProbabilityBars(pg.PlotWidget):
         self._bars.setOpts(height=self._heights.copy(), brushes=brushes)
         pct = 100.0 * float(p[win])
         self._value_label.setText(f"{pct:.0f} %")
-        self._value_label.setPos(win, min(1.1, float(self._heights[win]) + 0.1))
+        self._place_label()
         if low_confidence:
             self._set_text(f"Not sure — maybe {win} ({pct:.0f} %)")
         else:
@@ -121,6 +140,29 @@ class ProbabilityBars(pg.PlotWidget):
             self.set_probabilities(
                 prediction.probabilities, low_confidence=bool(prediction.low_confidence)
             )
+
+    def _place_label(self) -> None:
+        """Put the winner's label above its bar if it fits under the view's top, else inside."""
+        if self._winner is None:
+            return
+        height = float(self._heights[self._winner])
+        px = self.getPlotItem().getViewBox().viewPixelSize()[1]  # probability units per pixel
+        label_px = self._value_label.textItem.boundingRect().height()
+        gap = LABEL_GAP_PX * px
+        inside = height + gap + label_px * px > Y_TOP and height - gap - label_px * px > 0
+        if inside:
+            self._value_label.setAnchor((0.5, 0.0))  # the label's top edge at the point
+            self._value_label.setColor(self._colors["on_bar"])
+            self._value_label.setPos(self._winner, height - gap)
+        else:
+            self._value_label.setAnchor((0.5, 1.0))  # the label's bottom edge at the point
+            self._value_label.setColor(self._colors["text"])
+            self._value_label.setPos(self._winner, height + gap)
+        self._label_inside = inside
+
+    def label_inside_bar(self) -> bool:
+        """True when the winner's label is drawn inside its bar (no room above it)."""
+        return self._label_inside
 
     def _set_text(self, text: str) -> None:
         if text != self._text:

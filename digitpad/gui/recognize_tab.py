@@ -1,9 +1,16 @@
 """The Recognize tab: drawing pad, live probability bars, the model's view, model info.
 
+The model comes from the window's :class:`~digitpad.gui.current_model.CurrentModel`; the tab
+observes its ``changed`` signal and owns no model state of its own.
+
 Live prediction runs on the GUI thread (canvas to probabilities is about a millisecond with the
 core's Predictor) and is coalesced: every change of the pad marks the picture dirty and schedules
 one recognition with a 0 ms single-shot timer, so the bars are never more than one event-loop turn
 behind the pen, however fast the move events come.
+
+An image opened from a file is recognised from the file's own array (``core.images.load_image``,
+exactly as ``digitpad predict`` does); the pad only displays it. Drawing on it, undoing or clearing
+makes the pad's canvas the picture again.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -26,11 +33,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitpad.gui.current_model import CurrentModel, ModelEntry
 from digitpad.gui.draw_pad import MAX_PEN_WIDTH, MIN_PEN_WIDTH, DrawPad
 from digitpad.gui.preview import NormalizationPreview
 from digitpad.gui.prob_bars import BLANK_TEXT, ProbabilityBars
 
 LOADING_TEXT = "Model loading…"
+
+#: The pen slider never gets narrower than this (it collapsed to a square at the minimum size).
+PEN_SLIDER_MIN_WIDTH = 120
 
 
 def _metric(metadata: dict, *names: str) -> float | None:
@@ -45,42 +56,47 @@ def _metric(metadata: dict, *names: str) -> float | None:
     return None
 
 
-def describe_model(name: str, path: str | None, metadata: dict | None, backend: str | None) -> str:
-    """One line about the model in use: name, file, test accuracy if known, backend."""
-    metadata = metadata or {}
+def describe_model(entry: ModelEntry) -> str:
+    """One line about the model in use: name, file, test accuracy (once) if known, backend.
+
+    "not saved to a file" only when the entry has no file or its file no longer holds it.
+    """
+    metadata = entry.metadata or {}
+    name = entry.name
     parts = [f"<b>{name}</b>"]
     arch = metadata.get("arch") or (metadata.get("config") or {}).get("arch")
     if arch and arch not in name:
         parts.append(f"architecture {arch}")
-    if path:
-        parts.append(f"file {Path(path).name}")
+    if entry.path and entry.saved:
+        parts.append(f"file {Path(entry.path).name}")
     else:
         parts.append("not saved to a file")
     acc = _metric(metadata, "test_accuracy", "accuracy")
-    parts.append(f"MNIST test accuracy {100 * acc:.2f} %" if acc is not None else "test accuracy unknown")
+    if acc is None:
+        parts.append("test accuracy unknown")
+    elif f"{100 * acc:.2f} %" not in name:  # a name that already states it is not repeated
+        parts.append(f"MNIST test accuracy {100 * acc:.2f} %")
+    backend = getattr(entry.predictor, "backend", None)
     if backend:
         parts.append(f"runs on {backend}")
     return "Model: " + " · ".join(parts)
 
 
 class RecognizeTab(QWidget):
-    """Draw a digit and see what the model thinks, live.
+    """Draw a digit (or open an image) and see what the model in use thinks, live.
 
-    Signals
-    -------
-    predicted(object)
-        Emitted after every recognition with the core ``Prediction``.
+    Parameters
+    ----------
+    current
+        The owner of the model in use (default: a new CurrentModel on the shared runner).
     """
 
-    predicted = Signal(object)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, current: CurrentModel | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._predictor = None
-        self._model_name: str | None = None
-        self._model_path: str | None = None
-        self._model_metadata: dict = {}
+        self.current = current if current is not None else CurrentModel(parent=self)
         self._no_model_text = LOADING_TEXT
+        self._image: np.ndarray | None = None  # an opened file's own array, while the pad shows it
+        self._placing_image = False
         self._dirty = False
         self._scheduled = False
         self.last_prediction = None
@@ -88,7 +104,8 @@ class RecognizeTab(QWidget):
         self._build()
         self.pad.changed.connect(self._on_pad_changed)
         self.pad.changed.connect(self._update_buttons)
-        self._show_no_model()
+        self.current.changed.connect(self._on_model_changed)
+        self._on_model_changed()
 
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
@@ -96,6 +113,7 @@ class RecognizeTab(QWidget):
         self.pen_slider = QSlider(Qt.Orientation.Horizontal)
         self.pen_slider.setRange(MIN_PEN_WIDTH, MAX_PEN_WIDTH)
         self.pen_slider.setValue(round(self.pad.pen_width()))
+        self.pen_slider.setMinimumWidth(PEN_SLIDER_MIN_WIDTH)
         self.pen_slider.setToolTip("Pen width (in pixels of the 280×280 pad; MNIST-like is about 20)")
         self.pen_spin = QSpinBox()
         self.pen_spin.setRange(MIN_PEN_WIDTH, MAX_PEN_WIDTH)
@@ -116,20 +134,22 @@ class RecognizeTab(QWidget):
         self.clear_button.setToolTip("Clear the pad (Esc or Delete)")
         self.clear_button.clicked.connect(self.pad.clear)
 
-        controls = QHBoxLayout()
-        controls.addWidget(QLabel("Pen:"))
-        controls.addWidget(self.pen_slider, 1)
-        controls.addWidget(self.pen_spin)
-        controls.addSpacing(12)
-        controls.addWidget(self.undo_button)
-        controls.addWidget(self.redo_button)
-        controls.addWidget(self.clear_button)
+        # two rows: at the window's minimum width one row left the slider a few pixels wide
+        pen_row = QHBoxLayout()
+        pen_row.addWidget(QLabel("Pen:"))
+        pen_row.addWidget(self.pen_slider, 1)
+        pen_row.addWidget(self.pen_spin)
+        edit_row = QHBoxLayout()
+        for button in (self.undo_button, self.redo_button, self.clear_button):
+            edit_row.addWidget(button)
+        edit_row.addStretch(1)
 
         left = QVBoxLayout()
         left.addWidget(self.pad, 1)
-        left.addLayout(controls)
+        left.addLayout(pen_row)
+        left.addLayout(edit_row)
 
-        self.digit_label = QLabel("–")
+        self.digit_label = QLabel("")  # empty, not "–": a huge bold dash looked like a black bar
         font = QFont(self.font())
         font.setPointSizeF(font.pointSizeF() * 4.5)
         font.setBold(True)
@@ -159,7 +179,6 @@ class RecognizeTab(QWidget):
         self.model_label.setTextFormat(Qt.TextFormat.RichText)
         self.model_label.setWordWrap(True)
         self.model_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.model_label.setToolTip("The model in use (File → Open Model… to change it)")
 
         grid = QGridLayout(self)
         grid.addLayout(left, 0, 0)
@@ -173,62 +192,72 @@ class RecognizeTab(QWidget):
     @property
     def predictor(self):
         """The core ``Predictor`` in use, or None while no model is ready."""
-        return self._predictor
+        return self.current.predictor
 
     def model_name(self) -> str | None:
-        return self._model_name
+        return self.current.name
 
     def model_path(self) -> str | None:
-        return self._model_path
+        return self.current.path
 
     def model_metadata(self) -> dict:
-        return dict(self._model_metadata)
-
-    def set_predictor(
-        self, predictor, name: str, metadata: dict | None = None, path: str | None = None
-    ) -> None:
-        """Use ``predictor`` from now on and recognise what is on the pad."""
-        self._predictor = predictor
-        self._model_name = name
-        self._model_path = str(path) if path else None
-        self._model_metadata = dict(metadata or {})
-        self.model_label.setText(
-            describe_model(name, self._model_path, self._model_metadata, getattr(predictor, "backend", None))
-        )
-        self.model_label.setToolTip(self._model_path or "This model exists only in memory (save it from the Train tab).")
-        self._on_pad_changed()
+        return self.current.metadata
 
     def set_no_model(self, text: str) -> None:
-        """No model is ready: say why (loading, failed, …) and keep the bars empty."""
-        self._predictor = None
+        """What to say while no model is ready (loading, missing, failed); shown once, as the headline."""
         self._no_model_text = text
-        self._show_no_model()
-
-    def set_model_note(self, text: str) -> None:
-        """Set the model line (e.g. 'Loading TensorFlow…') while keeping the current predictor."""
-        self.model_label.setText(text)
+        if self.current.predictor is None:
+            self._show_no_model()
 
     def show_image(self, arr: np.ndarray) -> None:
-        """Put an opened/dropped image on the pad; it is recognised like a drawing."""
-        self.pad.set_image(arr)
+        """Show an image on the pad and recognise that image's own array (not the pad's pixels)."""
+        image = np.asarray(arr, dtype=np.float32)
+        self._placing_image = True
+        try:
+            self.pad.set_image(image)
+        finally:
+            self._placing_image = False
+        self._image = image
+        self.recognize_now()
 
     def recognize_now(self):
-        """Recognise the pad immediately (GUI thread) and update the display; returns the Prediction."""
+        """Recognise the picture immediately (GUI thread), update the display; returns the Prediction."""
         self._dirty = False
-        if self._predictor is None:
+        predictor = self.current.predictor
+        if predictor is None:
             self._show_no_model()
             return None
         from digitpad.core.inference import recognize
 
+        picture = self._image if self._image is not None else self.pad.canvas_array()
         t0 = time.perf_counter()
-        prediction = recognize(self._predictor, self.pad.canvas_array())
+        prediction = recognize(predictor, picture)
         self.last_latency_ms = (time.perf_counter() - t0) * 1000.0
         self._show_prediction(prediction)
         return prediction
 
     # ------------------------------------------------------------------ slots
     @Slot()
+    def _on_model_changed(self) -> None:
+        entry = self.current.entry
+        if entry is None:
+            self.model_label.setText("")
+            self.model_label.setToolTip("")
+        else:
+            self.model_label.setText(describe_model(entry))
+            self.model_label.setToolTip(
+                entry.path if entry.path and entry.saved
+                else "This model is not saved to a file (File → Save Model… saves it)."
+            )
+        self._on_pad_changed_keep_image()
+
+    @Slot()
     def _on_pad_changed(self) -> None:
+        if not self._placing_image:
+            self._image = None  # drawn on, undone or cleared: the pad is the picture now
+        self._on_pad_changed_keep_image()
+
+    def _on_pad_changed_keep_image(self) -> None:
         self._dirty = True
         if not self._scheduled:
             self._scheduled = True
@@ -253,13 +282,14 @@ class RecognizeTab(QWidget):
     # ---------------------------------------------------------------- display
     def _show_no_model(self) -> None:
         self.last_prediction = None
-        self.bars.set_message(self._no_model_text)
-        self.digit_label.setText("–")
+        self.bars.set_message("")
+        self.digit_label.setText("")
         self.confidence_label.setText(self._no_model_text)
-        self.model_label.setText(self._no_model_text)
         from digitpad.core.normalize import normalize_canvas
 
-        if self.pad.is_empty():
+        if self._image is not None:
+            self.preview.show_normalized(normalize_canvas(self._image))
+        elif self.pad.is_empty():
             self.preview.show_normalized(None)
         else:
             self.preview.show_normalized(normalize_canvas(self.pad.canvas_array()))
@@ -269,7 +299,7 @@ class RecognizeTab(QWidget):
         self.bars.show_prediction(prediction)
         self.preview.show_normalized(prediction.normalized)
         if prediction.blank:
-            self.digit_label.setText("–")
+            self.digit_label.setText("")
             self.confidence_label.setText(BLANK_TEXT)
         elif prediction.low_confidence:
             self.digit_label.setText("?")
@@ -279,4 +309,3 @@ class RecognizeTab(QWidget):
         else:
             self.digit_label.setText(str(prediction.digit))
             self.confidence_label.setText(f"{100 * prediction.confidence:.1f} % sure")
-        self.predicted.emit(prediction)

@@ -189,7 +189,8 @@ def freeze_long_lived_objects() -> bool:
         return True
 
 
-def _enter_job_switch_interval() -> None:
+def enter_job_switch_interval() -> None:
+    """Shorten Python's switch interval to JOB_SWITCH_INTERVAL_S while a low-priority task runs."""
     global _switch_users, _switch_saved
     if not JOB_SWITCH_INTERVAL_S:
         return
@@ -200,7 +201,8 @@ def _enter_job_switch_interval() -> None:
         _switch_users += 1
 
 
-def _leave_job_switch_interval() -> None:
+def leave_job_switch_interval() -> None:
+    """Undo one :func:`enter_job_switch_interval` (the last one restores the interval)."""
     global _switch_users, _switch_saved
     with _switch_lock:
         if _switch_users == 0:
@@ -304,7 +306,7 @@ class Job(QThread):
         """Thread body."""
         if self._low_priority:
             lower_current_thread_priority()
-            _enter_job_switch_interval()
+            enter_job_switch_interval()
         try:
             result = self._fn(self.progress.emit)
         except BaseException as exc:  # report everything; never let an exception kill the thread
@@ -314,7 +316,7 @@ class Job(QThread):
         finally:
             self._fn = None  # drop references to models/data held by the closure
             if self._low_priority:
-                _leave_job_switch_interval()
+                leave_job_switch_interval()
 
     @Slot()
     def _forget(self) -> None:

@@ -1,0 +1,83 @@
+"""``digitpad evaluate``: accuracy, loss, per-class accuracy and confusion matrix of a model."""
+
+from __future__ import annotations
+
+import argparse
+from typing import IO, Any
+
+from digitpad.cli.argtypes import positive_int
+from digitpad.cli.exits import EXIT_OK
+from digitpad.cli.models import load, model_path
+from digitpad.cli.render import confusion_table, fmt_metric, fmt_percent, table, write_json
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``evaluate``."""
+    e = sub.add_parser(
+        "evaluate",
+        help="accuracy, loss, per-class accuracy and confusion matrix",
+        description="Evaluate a model on the test split of a data source (the whole set when it "
+        "has no test split).",
+    )
+    e.add_argument("--model", metavar="PATH", help="model file (default: the bundled model)")
+    e.add_argument("--data", metavar="SOURCE", help="data source (default: bundled MNIST)")
+    e.add_argument(
+        "--limit", type=positive_int, metavar="N", help="evaluate a random subset of N images"
+    )
+    e.add_argument("--json", action="store_true", help="print a JSON object")
+
+
+def _report_text(report: dict[str, Any]) -> str:
+    confusion = report["confusion"]
+    per_class = report["per_class"]
+    n, accuracy = report["n"], report["accuracy"]
+    counts = [int(sum(row)) for row in confusion]
+    rows = [[d, counts[d], fmt_percent(per_class[d])] for d in range(len(per_class))]
+    return "\n".join(
+        [
+            f"model:    {report['model']}",
+            f"data:     {report['data']}",
+            f"accuracy: {fmt_percent(accuracy)}  ({int(round(accuracy * n))}/{n} correct)",
+            f"loss:     {fmt_metric(report['loss'])}",
+            "",
+            "per-class accuracy:",
+            table(["digit", "images", "accuracy"], rows, right=[True, True, True]),
+            "",
+            "confusion matrix (rows: true digit, columns: predicted digit):",
+            confusion_table(confusion),
+        ]
+    )
+
+
+def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    """Evaluate the model on the test split (or the whole set), optionally a random subset."""
+    import numpy as np
+
+    from digitpad.core.data import load_dataset
+    from digitpad.core.training import evaluate
+
+    path = model_path(args.model)
+    loaded = load(path)
+    dataset = load_dataset(args.data)
+    if dataset.x_test is not None and len(dataset.x_test):
+        x, y, split = dataset.x_test, dataset.y_test, "test"
+    else:
+        x, y, split = dataset.x_train, dataset.y_train, "all"
+    if args.limit is not None and args.limit < len(x):
+        idx = np.sort(np.random.default_rng(0).permutation(len(x))[: args.limit])
+        x, y = x[idx], y[idx]
+    res = evaluate(loaded.model, x, y)
+    report = {
+        "model": str(path),
+        "data": f"{dataset.source} ({split} split, {res.n} images)",
+        "n": int(res.n),
+        "accuracy": float(res.accuracy),
+        "loss": float(res.loss),
+        "per_class": [float(v) for v in res.per_class],
+        "confusion": np.asarray(res.confusion).astype(int).tolist(),
+    }
+    if args.json:
+        write_json(report, out)
+    else:
+        print(_report_text(report), file=out, flush=True)
+    return EXIT_OK

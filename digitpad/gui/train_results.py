@@ -1,0 +1,180 @@
+"""What the Train tab shows about runs: live plots, progress and log, summary and run history.
+
+:class:`TrainResults` turns the core's ``Progress`` reports into plot points (x = the report's
+``epoch_float``, which only grows over a session, so a continued run goes on where the last one
+ended) and log lines, and a finished ``TrainResult`` into one summary sentence that says what
+happened. It runs nothing; the tab feeds it on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from digitpad.gui.history_table import HistoryTable
+from digitpad.gui.training_plots import ProgressPanel, TrainingPlots, format_eta
+
+#: What Stop does, word for word in the Stop button's tooltip and in a stopped run's summary.
+STOP_KEEPS = "the weights trained so far are kept"
+
+
+class TrainResults(QWidget):
+    """Plots above, progress/log and run history below; :attr:`outcome` holds summary and buttons.
+
+    ``outcome`` (the summary line with *Use in Recognize* and *Save Model…*) is a separate widget
+    so the tab can place it under its Start/Stop buttons.
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.plots = TrainingPlots(self)
+        self.progress = ProgressPanel(self)
+        self.history_table = HistoryTable(self)
+        self.lower_tabs = QTabWidget(self)
+        self.lower_tabs.addTab(self.progress, "Progress && log")
+        self.lower_tabs.addTab(self.history_table, "Run history")
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.addWidget(self.plots)
+        self.splitter.addWidget(self.lower_tabs)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([600, 300])  # stretch factors only share out growth: plots first
+        self.splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+
+        self.outcome = QWidget(self)
+        self.result_label = QLabel("No model trained yet.", self.outcome)
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.use_button = QPushButton("Use in Recognize", self.outcome)
+        self.use_button.setToolTip("Switch the Recognize tab to this model.")
+        self.save_button = QPushButton("Save Model…", self.outcome)
+        self.save_button.setToolTip("Save as .keras (keeps optimizer state) or legacy .h5.")
+        self.buttons = QHBoxLayout()
+        self.buttons.setContentsMargins(0, 0, 0, 0)
+        self.buttons.addWidget(self.use_button)
+        self.buttons.addWidget(self.save_button)
+        outcome_layout = QVBoxLayout(self.outcome)
+        outcome_layout.setContentsMargins(0, 0, 0, 0)
+        outcome_layout.addWidget(self.result_label)
+        outcome_layout.addLayout(self.buttons)
+
+        self._last_batch: Any = None   # the run's last per-batch report
+        self._epoch_ended = False      # True when an epoch report came after it
+
+    # ================================================================ a run
+    def begin(self, line: str, bar_text: str, *, fresh: bool) -> None:
+        """A run starts: log ``line``; ``fresh`` (a new session) also clears the plots."""
+        if fresh:
+            self.plots.clear()
+        self.progress.reset(bar_text)
+        self.progress.append(line)
+        self._last_batch = None
+        self._epoch_ended = False
+
+    def add_reports(self, reports: list) -> None:
+        """Show a throttled list of core ``Progress`` reports (points, log lines, progress bar)."""
+        xs: list[float] = []
+        logs: list[dict] = []
+        last = None
+        for p in reports:
+            kind = getattr(p, "kind", "")
+            if kind == "batch":
+                xs.append(float(p.epoch_float))
+                logs.append(p.logs)
+                self._last_batch, self._epoch_ended = p, False
+                last = p
+            elif kind == "epoch":
+                self.plots.add_batches(xs, logs)
+                xs, logs = [], []
+                self.plots.add_epoch(float(p.epoch_float), p.logs)
+                self.progress.append(epoch_line(p))
+                self._epoch_ended = True
+                last = p
+            elif kind in ("start", "message", "end"):
+                if kind != "end" and p.message:
+                    self.progress.append(p.message)
+                if kind != "message":
+                    last = p
+        self.plots.add_batches(xs, logs)
+        if last is not None:
+            self.progress.show_progress(last)
+
+    def show_result(self, result: Any) -> str:
+        """Show a finished run (summary, log, bar); returns the summary sentence."""
+        self.plots.flush()
+        status = run_status(result)
+        acc = getattr(result, "test_accuracy", None)
+        acc_text = (f"test accuracy {100 * acc:.2f} %" if acc is not None and math.isfinite(acc)
+                    else "no test accuracy")
+        where = (f"{int(getattr(result, 'epochs_done', 0) or 0)} epoch(s) done in "
+                 f"{format_eta(getattr(result, 'elapsed', None))} on {getattr(result, 'device', '?')}")
+        reason = str(getattr(result, "reason", "") or status)
+        bar = self.progress.bar
+        if status == "stopped":
+            summary = f"Training {self.stop_point()}; {STOP_KEEPS} ({where}; {acc_text})."
+            bar.setFormat(f"Stopped · {acc_text}")
+        elif status == "completed":
+            summary = f"Training completed: {where}; {acc_text}."
+            bar.setValue(bar.maximum())  # the last throttled batch update may be short of the end
+            bar.setFormat(f"Done · {acc_text}")
+        else:
+            summary = f"Training stopped: {reason} ({where}; {acc_text})."
+            bar.setFormat(f"Failed · {reason}")
+        self.result_label.setText(summary)
+        self.progress.append(summary)
+        return summary
+
+    def stop_point(self) -> str:
+        """Where the last run was stopped, e.g. 'stopped by user in epoch 1 after 400 of 422 batches'."""
+        p = self._last_batch
+        if p is None:
+            return "stopped by user before its first batch"
+        if self._epoch_ended or p.batch >= p.batches:
+            return f"stopped by user after epoch {p.epoch}"
+        return f"stopped by user in epoch {p.epoch} after {p.batch} of {p.batches} batches"
+
+    def show_failure(self, reason: str) -> None:
+        """A run could not run at all (bad data, broken base model, engine failure)."""
+        self.plots.flush()
+        self.progress.append(f"Training failed: {reason}")
+        self.progress.reset("Failed")
+        self.result_label.setText(f"Training failed: {reason}")
+
+    def set_records(self, records: list[dict]) -> None:
+        """Show the run history (oldest first in ``records``; the table shows newest first)."""
+        self.history_table.set_records(records)
+
+
+def run_status(result: Any) -> str:
+    """The run's status as text: 'completed', 'stopped', 'diverged' or 'failed'."""
+    status = getattr(result, "status", None)
+    return str(getattr(status, "value", status))
+
+
+def epoch_line(p: Any) -> str:
+    """The log line of an epoch report: its metrics, time and speed."""
+    logs = p.logs or {}
+
+    def f(key: str, pct: bool = False) -> str:
+        v = logs.get(key)
+        if v is None:
+            return ""
+        return f"{key} {100 * v:.2f} %" if pct else f"{key} {v:.4f}"
+
+    text = ", ".join(x for x in (f("loss"), f("accuracy", True), f("val_loss"), f("val_accuracy", True)) if x)
+    return (f"Epoch {p.epoch}/{p.epochs}: {text} ({format_eta(p.elapsed)} elapsed, "
+            f"{p.samples_per_s:,.0f} samples/s)")

@@ -1,0 +1,127 @@
+"""TaskRunner: results, errors and progress arrive on the GUI thread, in order; stop and wait."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+import pytest
+from PySide6.QtCore import QThread
+from PySide6.QtWidgets import QApplication
+
+from digitpad.core.errors import DataError
+from digitpad.gui import workers
+from digitpad.gui.tasks import TaskRunner, shared_runner
+
+
+@pytest.fixture
+def runner(qtbot):
+    made = TaskRunner()
+    yield made
+    made.stop_all()
+    assert made.wait_all(30_000)
+    made.deleteLater()
+
+
+def _gui_thread() -> bool:
+    return QThread.currentThread() is QApplication.instance().thread()
+
+
+def test_result_progress_and_finished_arrive_on_gui_thread_in_order(qtbot, runner):
+    events: list[tuple] = []
+    worker_threads: list[int] = []
+
+    def work(n, report):
+        worker_threads.append(threading.get_ident())
+        for i in range(n):
+            report(("step", i))
+        return n * 10
+
+    task = runner.start(
+        work, 5, name="count",
+        on_done=lambda v: events.append(("done", v, _gui_thread())),
+        on_error=lambda s: events.append(("error", s)),
+        on_progress=lambda batch: events.extend(("progress", p, _gui_thread()) for p in batch),
+        on_finished=lambda: events.append(("finished", _gui_thread())),
+    )
+    assert task.running and runner.busy("count") and runner.busy()
+    qtbot.waitUntil(lambda: not task.running, timeout=10_000)
+    assert worker_threads and worker_threads[0] != threading.get_ident()
+    assert events == (
+        [("progress", ("step", i), True) for i in range(5)]
+        + [("done", 50, True), ("finished", True)]
+    )
+    assert not runner.busy() and runner.tasks() == []
+
+
+def test_error_is_one_sentence_and_finished_still_comes(qtbot, runner, capfd):
+    got: list = []
+
+    def fails_digitpad():
+        raise DataError("The labels are not digits 0..9.")
+
+    def fails_other():
+        raise KeyError("x")
+
+    for fn in (fails_digitpad, fails_other):
+        runner.start(fn, name="bad", on_done=lambda v: got.append(("done", v)),
+                     on_error=lambda s: got.append(("error", s)),
+                     on_finished=lambda: got.append("finished"))
+        qtbot.waitUntil(lambda: not runner.busy(), timeout=10_000)
+    assert got == [
+        ("error", "The labels are not digits 0..9."), "finished",
+        ("error", "Unexpected KeyError: 'x'"), "finished",
+    ]
+    assert "Traceback" in capfd.readouterr().err  # the details go to stderr
+
+
+def test_stop_all_calls_the_stop_callable_and_wait_all_blocks_until_done(qtbot, runner):
+    stop = threading.Event()
+    started = threading.Event()
+
+    def loop():
+        started.set()
+        while not stop.wait(0.01):
+            pass
+        return "stopped"
+
+    results: list = []
+    task = runner.start(loop, name="loop", stop=stop.set, on_done=results.append)
+    assert started.wait(10)
+    assert runner.wait_all(50) is False  # still running: a timeout, not a hang
+    runner.stop_all()
+    assert stop.is_set()
+    assert runner.wait_all(10_000)
+    assert task.running  # the function returned; its result is still queued for the GUI thread
+    qtbot.waitUntil(lambda: not task.running, timeout=10_000)
+    assert results == ["stopped"]
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="per-thread nice values are Linux-only")
+def test_low_priority_task_runs_niced_with_short_switch_interval(qtbot, runner, monkeypatch):
+    monkeypatch.setattr(workers, "_frozen", True)  # do not import TensorFlow for this test
+    before = sys.getswitchinterval()
+    seen = {}
+
+    def probe():
+        seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        seen["switch"] = sys.getswitchinterval()
+
+    def plain():
+        seen["plain_nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    main_nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    runner.start(probe, name="train", low_priority=True)
+    qtbot.waitUntil(lambda: not runner.busy(), timeout=10_000)
+    runner.start(plain, name="load")
+    qtbot.waitUntil(lambda: not runner.busy(), timeout=10_000)
+    assert seen["nice"] >= max(main_nice, workers.WORKER_NICENESS)
+    assert seen["switch"] == pytest.approx(min(before, workers.JOB_SWITCH_INTERVAL_S))
+    assert seen["plain_nice"] == main_nice  # ordinary tasks never run on a niced thread
+    assert sys.getswitchinterval() == pytest.approx(before)
+
+
+def test_shared_runner_is_one_per_application(qtbot):
+    assert shared_runner() is shared_runner()
+    assert shared_runner().parent() is QApplication.instance()
