@@ -31,8 +31,9 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     ``HOME`` and the ``XDG_*`` folders point into a fresh temporary folder, so
     ``paths.user_data_dir()``, ``paths.user_config_dir()``, the GUI's settings file
     (``gui.settings.settings_path()``, read anew on every call) and ``QStandardPaths`` all land
-    there; ``DIGITPAD_HOME`` (the run history) too. Qt resolves the folder of a default-constructed
-    ``QSettings`` (Qt's own, e.g. file-dialog state) once per process, so it is pointed here as well.
+    there; ``DIGITPAD_HOME`` (the run history) too. Qt resolves the folder of a
+    default-constructed ``QSettings`` (Qt's own, e.g. file-dialog state) once per process, so it is
+    pointed here as well.
     Child processes inherit the environment.
     """
     root = tmp_path_factory.mktemp("user")
@@ -49,11 +50,37 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(scope="session")
 def mnist_small():
-    """A real, small MNIST subset: 3000 training and 1000 test images (uint8), from the bundled set."""
+    """A real, small MNIST subset: 3000 train and 1000 test images (uint8), from the bundled set."""
     from digitpad.core.data import load_dataset
 
     ds = load_dataset(None)
     return ds.subset(n_train=3000, n_test=1000, seed=0)
+
+
+@pytest.fixture(scope="session")
+def model_file(mnist_small, tmp_path_factory) -> Path:
+    """A real ``fast`` model trained once a run on :func:`mnist_small` (3 epochs), saved as .keras.
+
+    Training takes a while: tests using it are marked ``slow``.
+    """
+    from digitpad.core.modelfile import save_model
+    from digitpad.core.training import TrainConfig, Trainer
+
+    config = TrainConfig(arch="fast", epochs=3, seed=0, device="cpu", val_split=0.1)
+    result = Trainer(config, dataset=mnist_small).run()
+    path = tmp_path_factory.mktemp("models") / "fast_small.keras"
+    save_model(result.model, path, metadata=result.metadata())
+    return path
+
+
+@pytest.fixture(scope="session")
+def qapp(qapp):
+    """pytest-qt's QApplication, named as ``digitpad.gui.app`` names the real one."""
+    from digitpad.gui.settings import APPLICATION, ORGANIZATION
+
+    qapp.setApplicationName(APPLICATION)
+    qapp.setOrganizationName(ORGANIZATION)
+    return qapp
 
 
 @pytest.fixture(autouse=True)

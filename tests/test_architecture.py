@@ -19,8 +19,8 @@ CORE = PACKAGE / "core"
 MAX_MODULE_LINES = 400
 
 QT_PACKAGES = (
-    "PySide6", "PyQt5", "PyQt6", "PyQt4", "PySide2", "pyqtgraph", "superqt", "shiboken6", "shiboken2",
-    "qtpy",
+    "PySide6", "PyQt5", "PyQt6", "PyQt4", "PySide2", "pyqtgraph", "superqt", "shiboken6",
+    "shiboken2", "qtpy",
 )
 HEAVY_AT_IMPORT = ("tensorflow", "keras", "PySide6", "pyqtgraph", "superqt", "shiboken6")
 
@@ -43,8 +43,8 @@ def _module_name(path: Path) -> str:
 
 def _imported_names(tree: ast.AST) -> list[tuple[str, int]]:
     """Every module name an ``import`` / ``from ... import`` statement anywhere in the tree names,
-    including imports inside functions, and ``importlib.import_module("...")`` / ``__import__("...")``
-    calls with a literal name."""
+    including imports inside functions, and ``importlib.import_module("...")`` /
+    ``__import__("...")`` calls with a literal name."""
     names: list[tuple[str, int]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -54,9 +54,10 @@ def _imported_names(tree: ast.AST) -> list[tuple[str, int]]:
                 names.append((node.module, node.lineno))
         elif isinstance(node, ast.Call):
             func = node.func
-            func_name = (
-                func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-            )
+            if isinstance(func, ast.Attribute):
+                func_name = func.attr
+            else:
+                func_name = func.id if isinstance(func, ast.Name) else ""
             if func_name in ("import_module", "__import__") and node.args:
                 first = node.args[0]
                 if isinstance(first, ast.Constant) and isinstance(first.value, str):
@@ -109,7 +110,12 @@ def test_qt_import_detector_catches(source):
 
 @pytest.mark.parametrize(
     "source",
-    ["import numpy", "from digitpad.core.errors import DataError", "import os.path", "x = 'PySide6'"],
+    [
+        "import numpy",
+        "from digitpad.core.errors import DataError",
+        "import os.path",
+        "x = 'PySide6'",
+    ],
 )
 def test_qt_import_detector_passes_clean_code(source):
     assert not _qt_imports(source)

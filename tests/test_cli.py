@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from model_corpus import keras, tiny_model
 
 from digitpad import cli
 from digitpad.cli.progress import ProgressPrinter
@@ -233,8 +234,6 @@ def test_info_text_and_json(trained):
 
 def test_info_renders_the_layer_table_of_describe(tmp_path, capsys):
     """`info` prints describe()'s data: the overview and one aligned row per layer."""
-    from model_corpus import keras, tiny_model
-
     path = tmp_path / "tiny.keras"
     keras().saving.save_model(tiny_model(), path)
     assert cli.main(["info", str(path)]) == 0

@@ -12,7 +12,8 @@ import threading
 
 from PySide6.QtCore import QObject
 
-from digitpad.gui import gc_guard, workers
+from digitpad.gui import gc_guard
+from digitpad.gui.tasks import TaskRunner
 
 
 class _Cyclic(QObject):
@@ -29,20 +30,19 @@ class _Cyclic(QObject):
 def test_cyclic_qt_garbage_is_collected_on_gui_thread(qtbot):
     _Cyclic.deleted_in.clear()
 
-    def allocate(_report):
+    def allocate():
         # Far more container allocations than generation 0's threshold: with automatic GC on,
         # a collection (and the QObject's destruction) would happen right here, in the worker.
         junk = [[i] for i in range(200_000)]
         return len(junk)
 
-    job = workers.Job(allocate, name="digitpad-gc-test")
+    runner = TaskRunner()
     assert gc_guard.is_active() and not gc.isenabled()
     for _ in range(50):
         _Cyclic()
     results = []
-    job.succeeded.connect(results.append)
-    job.start()
-    assert workers.wait_job(job, 30_000)
+    runner.start(allocate, name="digitpad-gc-test", on_done=results.append)
+    assert runner.wait_all(30_000)
     qtbot.waitUntil(lambda: results == [200_000], timeout=10_000)
     main = threading.main_thread().name
     assert set(_Cyclic.deleted_in) <= {main}  # nothing was collected in the worker

@@ -79,19 +79,6 @@ def settle(qtbot, ms: int = 30) -> None:
 
 # -------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="session")
-def model_file(mnist_small, tmp_path_factory) -> Path:
-    """A real `fast` model trained here on 3000 MNIST images and saved as .keras."""
-    from digitpad.core.modelfile import save_model
-    from digitpad.core.training import TrainConfig, Trainer
-
-    config = TrainConfig(arch="fast", epochs=3, seed=0, device="cpu", val_split=0.1)
-    result = Trainer(config, dataset=mnist_small).run()
-    path = tmp_path_factory.mktemp("models") / "fast_small.keras"
-    save_model(result.model, path, metadata=result.metadata())
-    return path
-
-
-@pytest.fixture(scope="session")
 def predictor(model_file):
     from digitpad.core.inference import Predictor
     from digitpad.core.modelfile import load_model
@@ -115,7 +102,12 @@ def window(qtbot, model_file):
         win.open_model(str(model_file))
     yield win
     win.train_tab.shutdown()
-    win._loader.wait(30_000)
+    assert win.runner.wait_all(30_000)
+
+
+def canvas01(pad) -> np.ndarray:
+    """The pad's uint8 canvas as floats in [0, 1]."""
+    return pad.canvas_array().astype(np.float32) / 255.0
 
 
 # ----------------------------------------------------------------------- tests
@@ -126,26 +118,26 @@ def test_pad_undo_redo_clear_with_mouse(qtbot):
     pad.show()
     qtbot.waitExposed(pad)
     assert pad.canvas_array().shape == (CANVAS_SIZE, CANVAS_SIZE)
-    assert pad.canvas_array().dtype == np.float32
-    assert pad.canvas_array().max() == 0.0
+    assert pad.canvas_array().dtype == np.uint8  # the pad hands the core its uint8 canvas
+    assert canvas01(pad).max() == 0.0
 
     stroke(pad, one_points())
-    first = pad.canvas_array()
+    first = canvas01(pad)
     assert first.max() > 0.99 and first[:, :100].max() == 0.0  # a vertical line in the middle
     stroke(pad, [(0.2, 0.3), (0.8, 0.3)])
-    both = pad.canvas_array()
+    both = canvas01(pad)
     assert both.sum() > first.sum() + 100
     assert len(pad.strokes()) == 2
 
     pad.undo()
-    np.testing.assert_allclose(pad.canvas_array(), first, atol=1 / 255)
+    np.testing.assert_allclose(canvas01(pad), first, atol=1 / 255)
     pad.redo()
-    np.testing.assert_allclose(pad.canvas_array(), both, atol=1 / 255)
+    np.testing.assert_allclose(canvas01(pad), both, atol=1 / 255)
 
     pad.clear()
-    assert pad.canvas_array().max() == 0.0 and pad.is_empty()
+    assert canvas01(pad).max() == 0.0 and pad.is_empty()
     pad.undo()  # clear is undoable
-    np.testing.assert_allclose(pad.canvas_array(), both, atol=1 / 255)
+    np.testing.assert_allclose(canvas01(pad), both, atol=1 / 255)
 
     pad.setFocus()
     qtbot.keyClick(pad, Qt.Key.Key_Escape)
@@ -165,7 +157,7 @@ def test_canvas_does_not_depend_on_widget_size(qtbot):
         pad.show()
         qtbot.waitExposed(pad)
         stroke(pad, zero_points())
-        arrays.append(pad.canvas_array())
+        arrays.append(canvas01(pad))
     small, big = arrays
     assert small.sum() > 500
     # same strokes in pad coordinates -> nearly the same canvas (mouse positions are whole pixels)
@@ -180,9 +172,9 @@ def test_incremental_rendering_equals_full_rerender(qtbot):
     qtbot.waitExposed(pad)
     stroke(pad, zero_points())
     stroke(pad, one_points())
-    incremental = pad.canvas_array()
+    incremental = canvas01(pad)
     pad._rerender()  # what undo/redo/resize do
-    np.testing.assert_allclose(pad.canvas_array(), incremental, atol=2 / 255)
+    np.testing.assert_allclose(canvas01(pad), incremental, atol=2 / 255)
 
 
 def test_without_model_bars_stay_empty_with_loading_note(qtbot):
@@ -194,9 +186,11 @@ def test_without_model_bars_stay_empty_with_loading_note(qtbot):
     stroke(tab.pad, one_points())
     settle(qtbot)
     assert tab.bars.heights().sum() == 0.0
-    assert tab.bars.message() == LOADING_TEXT
     assert tab.last_prediction is None
-    assert "loading" in tab.confidence_label.text().lower()
+    # the note is said once, as the headline; the bars and the model line do not repeat it
+    assert tab.confidence_label.text() == LOADING_TEXT
+    assert tab.bars.message() == "" and tab.model_label.text() == ""
+    assert tab.digit_label.text() == ""
 
 
 def test_draw_one_and_zero_live_bars_and_digits(qtbot, window):
@@ -350,3 +344,99 @@ def test_use_in_memory_model(qtbot, window, model_file):
     line = window.recognize_tab.model_label.text()
     assert "97.50 %" in line and "not saved" in line
     assert window.statusBar().currentMessage().startswith("Model ready: trained just now")
+
+
+def _visible_texts(win) -> list[str]:
+    from PySide6.QtWidgets import QLabel
+
+    texts = [label.text() for label in win.findChildren(QLabel) if label.isVisible()]
+    return [*texts, win.statusBar().currentMessage(), win.recognize_tab.bars.message()]
+
+
+def test_loading_is_said_once_at_start(qtbot, model_file, monkeypatch):
+    import digitpad.gui.main_window as main_window_module
+
+    monkeypatch.setattr(main_window_module, "bundled_model_path", lambda: model_file)
+    win = main_window_module.MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    with qtbot.waitSignal(win.model_ready, timeout=120_000):
+        win.load_startup_model()
+        loading = [t for t in _visible_texts(win) if "Loading" in t or "loading" in t]
+        assert len(loading) == 1, loading
+    assert not [t for t in _visible_texts(win) if "oading" in t]
+    assert win.current.path == str(model_file) and win.current.is_saved
+    win.train_tab.shutdown()
+    assert win.runner.wait_all(30_000)
+
+
+def test_opened_image_is_recognised_exactly_like_digitpad_predict(qtbot, window, mnist_small,
+                                                                 tmp_path):
+    """The window recognises the file's own array: the probabilities of `digitpad predict`."""
+    from digitpad.core.inference import recognize_file
+
+    path = tmp_path / "digit.png"
+    img = 255 - mnist_small.x_test[3]  # dark ink on white paper, 4x larger, smoothly scaled
+    Image.fromarray(img).resize((112, 112), Image.BILINEAR).save(path)
+    with qtbot.waitSignal(window.image_opened, timeout=30_000):
+        window.open_image(str(path))
+    settle(qtbot)
+    tab = window.recognize_tab
+    assert not tab.pad.is_empty()  # the pad shows the image
+    shown = tab.last_prediction
+    expected = recognize_file(window.current.predictor, path)
+    assert shown.digit == expected.digit
+    assert np.max(np.abs(shown.probabilities - expected.probabilities)) <= 1e-6
+    # drawing on it makes the pad's pixels the picture again
+    from digitpad.core.normalize import normalize_canvas
+
+    stroke(tab.pad, one_points())
+    settle(qtbot)
+    drawn = normalize_canvas(tab.pad.canvas_array()).image
+    np.testing.assert_array_equal(tab.last_prediction.normalized.image, drawn)
+
+
+def test_save_model_works_every_time(qtbot, window, tmp_path, monkeypatch):
+    """Ctrl+S on the Recognize tab saves the model in use, any number of times (bug 3)."""
+    from PySide6.QtWidgets import QFileDialog
+
+    targets = [tmp_path / "first.keras", tmp_path / "second.keras", tmp_path / "third"]
+    asked = []
+
+    def get_save_file_name(parent, title, suggested, filters):
+        asked.append(suggested)
+        return str(targets[len(asked) - 1]), "Keras model (*.keras)"
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(get_save_file_name))
+    for target in targets:
+        with qtbot.waitSignal(window.current.saved, timeout=60_000) as blocker:
+            window.save_model_action.trigger()
+        written = Path(blocker.args[0])
+        assert written == (target if target.suffix else target.with_name("third.keras"))
+        assert written.is_file()
+        assert window.current.path == str(written) and window.current.is_saved
+        assert f"file {written.name}" in window.recognize_tab.model_label.text()
+    assert Path(asked[0]).name == "fast_small.keras"
+    assert window.errors == []
+
+
+def test_model_saved_then_used_names_its_file_and_accuracy_once(qtbot, window, tmp_path):
+    """What the Train tab does: save the run's model twice, then Use in Recognize (a copy)."""
+    from digitpad.core.modelfile import load_model
+
+    current = window.current
+    trained = load_model(window.current.path).model
+    metadata = {"arch": "fast", "test_accuracy": 0.975}
+    for name in ("run.keras", "run-again.keras"):
+        with qtbot.waitSignal(current.saved, timeout=60_000):
+            current.save(str(tmp_path / name), trained, metadata, key="run-1")
+    copy = load_model(tmp_path / "run-again.keras").model
+    with qtbot.waitSignal(window.model_ready, timeout=120_000):
+        current.use(copy, "fast (trained 08:00, test 97.50 %)", metadata,
+                    path=str(tmp_path / "run-again.keras"), saved=True, key="run-1")
+    line = window.recognize_tab.model_label.text()
+    assert "file run-again.keras" in line and "not saved" not in line
+    assert line.count("97.50 %") == 1
+    current.mark_unsaved("run-1")  # trained further in the Train tab
+    assert "not saved to a file" in window.recognize_tab.model_label.text()

@@ -1,6 +1,6 @@
 """The measures that keep the GUI responsive while training (issue 5).
 
-Each test checks one mechanism directly: thread priorities, the GIL switch interval of jobs,
+Each test checks one mechanism directly: thread priorities, the GIL switch interval of low-priority tasks (tests/test_gui_tasks.py),
 the one-time heap freeze and the rate-limited plot redraw. The timing goals themselves live in
 ``bench/bench_gui_training.py`` (no timed assertions here).
 """
@@ -13,7 +13,6 @@ import sys
 import threading
 
 import pytest
-from PySide6.QtCore import QObject, Slot
 
 from digitpad.gui import workers
 from digitpad.gui.training_plots import TrainingPlots
@@ -95,25 +94,6 @@ def test_throttle_renices_periodically_and_restores_at_end(monkeypatch):
     off = workers.ProgressThrottle(sent.append, interval=0.0, renice_interval=0)
     off(P("batch"))
     assert calls == ["lower", "restore", "lower"]
-
-
-def test_jobs_shorten_the_switch_interval_and_restore_it(qtbot):
-    before = sys.getswitchinterval()
-    job = workers.Job(lambda report: sys.getswitchinterval(), name="test-switch")
-    seen: list = []
-
-    class Sink(QObject):  # lives in the GUI thread: the signal is queued to it
-        @Slot(object)
-        def take(self, value):
-            seen.append(value)
-
-    sink = Sink()
-    job.succeeded.connect(sink.take)
-    job.start()
-    assert workers.wait_job(job, 10000)
-    qtbot.waitUntil(lambda: bool(seen), timeout=5000)
-    assert seen[0] == pytest.approx(min(before, workers.JOB_SWITCH_INTERVAL_S))
-    assert sys.getswitchinterval() == pytest.approx(before)
 
 
 def test_freeze_happens_once(monkeypatch):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_gui_recognize import model_file, window  # noqa: F401  (a window with a real model loaded)
+from test_gui_recognize import window  # noqa: F401  (a window with a real model loaded)
 
 
 def test_train_the_model_in_use_further(qtbot, window, model_file):  # noqa: F811

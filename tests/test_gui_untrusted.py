@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 from test_cli_untrusted import corpus  # noqa: F401  (module-scoped fixture: the bad files)
-from test_gui_recognize import model_file, one_points, settle, stroke, window  # noqa: F401
+from test_gui_recognize import one_points, settle, stroke, window  # noqa: F401
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 import digitpad.gui.main_window as main_window_module
 from digitpad.gui.main_window import MNIST_ATTRIBUTION, MainWindow
@@ -33,7 +33,8 @@ def make_window(qtbot, monkeypatch, tmp_path):
     monkeypatch.undo()  # the Train tabs' real methods again
     for win in made:
         win._ask = lambda *args: SB.Discard
-        win.close()  # waits for the Train tab's helper threads
+        win.close()
+        assert win.runner.wait_all(60_000)  # the Train tab's helper tasks
         win.deleteLater()
     qtbot.wait(10)
 
@@ -95,7 +96,11 @@ def test_missing_bundled_model_is_a_message_not_a_crash(qtbot, make_window):
     with qtbot.waitSignal(win.model_failed, timeout=5000) as blocker:
         win.load_startup_model()
     assert "missing" in blocker.args[0]
-    assert "missing" in win.statusBar().currentMessage()
+    # said once, as the Recognize tab's headline (not again in the status bar, bars, model line)
+    assert "missing" in win.recognize_tab.confidence_label.text()
+    assert win.statusBar().currentMessage() == ""
+    assert win.recognize_tab.bars.message() == "" and win.recognize_tab.model_label.text() == ""
+    assert win.recognize_tab.digit_label.text() == ""  # no huge bold dash (it looked like a black bar)
     assert win.current_model_name() is None
     assert win.errors == []  # no modal dialog at start-up; the status bar says it
     assert win.recognize_tab.bars.heights().sum() == 0.0
@@ -106,10 +111,13 @@ def test_settings_persist_geometry_recent_files_and_view(qtbot, make_window, tmp
     model.write_bytes(b"x")
     first = make_window()
     first.show()
-    first.resize(761, 733)  # fits the 800x800 offscreen screen
+    minimum = first.minimumSizeHint()
+    wanted = (max(761, minimum.width()), max(733, minimum.height()))
+    assert wanted[0] <= 800 and wanted[1] <= 800  # fits the 800x800 offscreen screen
+    first.resize(*wanted)
     qtbot.wait(20)
     size = (first.width(), first.height())
-    assert size == (761, 733)
+    assert size == wanted
     main_window_module.add_recent_file(str(model))
     first.show_steps_action.trigger()
     assert first.recognize_tab.preview.steps_visible()
@@ -145,17 +153,11 @@ def _fake_train_state(monkeypatch, tab, *, training: bool, unsaved: bool, save_o
     def shutdown():
         rec.calls.append("shutdown")
         state["after_shutdown"] = True  # what the real shutdown calls next is not recorded
-        real_shutdown()  # the tab's own helper threads must still be waited for
+        real_shutdown()  # the tab's own helper tasks must still be stopped
 
     def request_stop():
         if not state.get("after_shutdown"):
             rec.calls.append("stop")
-        state["training"] = False
-
-    def wait_finished(timeout_ms=30000):
-        if not state.get("after_shutdown"):
-            rec.calls.append("wait")
-        return True
 
     def save():
         rec.calls.append("save")
@@ -163,12 +165,16 @@ def _fake_train_state(monkeypatch, tab, *, training: bool, unsaved: bool, save_o
             state["unsaved"] = False
         return save_ok
 
+    def training_ends():
+        state["training"] = False
+        tab.training_state_changed.emit(False)
+
     monkeypatch.setattr(tab, "is_training", lambda: state["training"])
     monkeypatch.setattr(tab, "has_unsaved_model", lambda: state["unsaved"])
     monkeypatch.setattr(tab, "request_stop", request_stop)
-    monkeypatch.setattr(tab, "wait_finished", wait_finished)
     monkeypatch.setattr(tab, "save_model_interactive", save)
     monkeypatch.setattr(tab, "shutdown", shutdown)
+    rec.training_ends = training_ends
     return rec
 
 
@@ -212,10 +218,83 @@ def test_close_during_training_asks_then_stops(qtbot, make_window, monkeypatch):
     win._ask = ask
     assert win.close() is False  # Cancel: training keeps running
     assert asked == ["Training is running. Stop it and quit?"] and rec.calls == []
-    assert win.close() is True  # Stop and Quit, then Discard the unsaved model
+    # Stop and Quit: the stop is requested and nothing blocks; the window waits for the run to end
+    assert win.close() is False
     assert asked[1] == "Training is running. Stop it and quit?"
-    assert "not been saved" in asked[2]
-    assert rec.calls == ["stop", "wait", "shutdown"]
+    assert rec.calls == ["stop"] and win.isVisible()
+    assert win.statusBar().currentMessage() == "Stopping training…"
+    rec.training_ends()  # the run ended: the window closes by itself, asking about the model
+    qtbot.waitUntil(lambda: not win.isVisible(), timeout=5000)
+    assert len(asked) == 3 and "not been saved" in asked[2]
+    assert rec.calls == ["stop", "shutdown"]
+
+
+def test_title_names_the_app_once_while_training(qtbot, make_window):
+    app = QApplication.instance()
+    before = app.applicationDisplayName()
+    app.setApplicationDisplayName("digitpad")
+    try:
+        win = make_window()
+        for running in (True, False):
+            win.train_tab.training_state_changed.emit(running)
+            title = win.windowTitle()
+            # Qt appends the display name to a title that does not end with it (Linux, Windows)
+            assert title.endswith(app.applicationDisplayName()), title
+            assert title.count("digitpad") == 1, title
+            assert ("Training…" in title) is running
+    finally:
+        app.setApplicationDisplayName(before)
+
+
+def test_status_messages_belong_to_their_tab(qtbot, make_window):
+    win = make_window()
+    win.show()
+    win.tabs.setCurrentWidget(win.recognize_tab)
+    win.train_tab.status_message.emit("Epoch 3/5 done")
+    assert win.statusBar().currentMessage() == ""  # the Train tab's news waits for the Train tab
+    win.tabs.setCurrentWidget(win.train_tab)
+    assert win.statusBar().currentMessage() == "Epoch 3/5 done"
+    win.tabs.setCurrentWidget(win.recognize_tab)
+    assert win.statusBar().currentMessage() == ""  # it does not linger over Recognize
+    win.open_image("/nonexistent/picture.png")
+    qtbot.waitUntil(lambda: bool(win.errors), timeout=10_000)
+    assert win.statusBar().currentMessage() == "picture.png was not opened."
+    win.tabs.setCurrentWidget(win.train_tab)
+    assert win.statusBar().currentMessage() == "Epoch 3/5 done"
+
+
+def test_save_shortcut_saves_the_train_tabs_model_when_that_tab_is_shown(qtbot, make_window,
+                                                                          monkeypatch):
+    win = make_window()
+    saves = []
+    monkeypatch.setattr(win.train_tab, "has_model", lambda: True)
+    monkeypatch.setattr(win.train_tab, "save_model_interactive", lambda: saves.append(1) or True)
+    win.tabs.setCurrentWidget(win.train_tab)
+    for _ in range(3):  # any number of times
+        win.save_model_action.trigger()
+    assert saves == [1, 1, 1]
+    win.tabs.setCurrentWidget(win.recognize_tab)  # Recognize shown and no model in use
+    win.save_model_action.trigger()
+    assert saves == [1, 1, 1]
+    assert win.statusBar().currentMessage().startswith("Nothing to save")
+
+
+def test_recognize_controls_keep_their_shape_at_the_minimum_size(qtbot, make_window):
+    from digitpad.gui.recognize_tab import PEN_SLIDER_MIN_WIDTH
+
+    win = make_window()
+    win.tabs.setCurrentWidget(win.recognize_tab)
+    win.show()
+    qtbot.waitExposed(win)
+    minimum = win.minimumSizeHint()
+    win.resize(minimum)
+    qtbot.waitUntil(lambda: win.size() == minimum, timeout=5000)
+    tab = win.recognize_tab
+    slider = tab.pen_slider
+    assert slider.width() >= PEN_SLIDER_MIN_WIDTH and slider.width() > 4 * slider.height()
+    for button in (tab.undo_button, tab.redo_button, tab.clear_button):
+        assert button.width() >= button.minimumSizeHint().width()
+    assert tab.pad.width() >= 200 and tab.bars.width() >= tab.bars.minimumWidth()
 
 
 def test_gui_modules_import_no_tensorflow():

@@ -12,7 +12,7 @@ from PIL import Image, ImageOps, features
 
 import digitpad.core.images as images
 from digitpad.core.errors import ImageError
-from digitpad.core.images import MAX_PIXELS, load_image
+from digitpad.core.images import IMAGE_SUFFIXES, MAX_PIXELS, is_image_path, load_image
 from digitpad.core.normalize import normalize_canvas, normalize_image
 
 
@@ -179,13 +179,15 @@ def test_palette_with_transparency(tmp_path, digit):
 # orientation and animation
 
 
+@pytest.mark.parametrize("suffix", ["jpg", "png"])
 @pytest.mark.parametrize("orientation", [3, 6, 8])
-def test_exif_orientation_is_applied(tmp_path, orientation):
+def test_exif_orientation_is_applied(tmp_path, orientation, suffix):
     stored = np.zeros((20, 40), np.uint8)  # landscape as stored
     stored[2:6, 2:6] = 255  # a mark in the top-left corner
     exif = Image.Exif()
     exif[0x0112] = orientation
-    path = _write(tmp_path, f"o{orientation}.jpg", Image.fromarray(stored), exif=exif, quality=100)
+    options = {"quality": 100} if suffix == "jpg" else {}  # PNG: an eXIf chunk, read on decoding
+    path = _write(tmp_path, f"o{orientation}.{suffix}", Image.fromarray(stored), exif=exif, **options)
     out = load_image(path)
     with Image.open(path) as ref:
         expected = np.asarray(ImageOps.exif_transpose(ref).convert("L"), dtype=np.float32) / 255
@@ -197,6 +199,23 @@ def test_exif_orientation_is_applied(tmp_path, orientation):
     h, w = out.shape
     where = {3: (h - 4, w - 4), 6: (4, w - 4), 8: (h - 4, 4)}[orientation]
     assert abs(mark[0] - where[0]) < 2 and abs(mark[1] - where[1]) < 2
+
+
+def test_exif_orientation_is_read_only_after_the_size_guard(tmp_path, monkeypatch):
+    """An image over the pixel limit is refused before its EXIF (or pixels) are looked at."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    big = _write(tmp_path, "big.png", Image.new("L", (1200, 1000), 0), exif=exif)
+    small = _write(tmp_path, "small.png", Image.new("L", (40, 20), 0), exif=exif)
+    seen = []
+    real = ImageOps.exif_transpose
+    monkeypatch.setattr(ImageOps, "exif_transpose", lambda im, **kw: (seen.append(im.size), real(im, **kw))[1])
+    monkeypatch.setattr(images, "MAX_PIXELS", 1_000_000)
+    with pytest.raises(ImageError, match="too large"):
+        load_image(big)
+    assert seen == []
+    assert load_image(small).shape == (40, 20)  # turned upright by exif_transpose
+    assert seen == [(40, 20)]
 
 
 def test_animated_gif_gives_first_frame(tmp_path, digit):
@@ -386,3 +405,43 @@ def test_large_jpeg_is_decoded_reduced_by_draft(tmp_path, monkeypatch, digit):
     png = _write(tmp_path, "photo.png", Image.fromarray(canvas))
     with pytest.raises(ImageError, match="too large"):
         load_image(png)
+
+
+# ---------------------------------------------------------------------------------------------
+# which files are images
+
+
+def test_image_suffixes_come_from_pillow():
+    registered = Image.registered_extensions()
+    assert IMAGE_SUFFIXES <= set(registered)
+    assert all(ext.startswith(".") and ext == ext.lower() for ext in IMAGE_SUFFIXES)
+    assert {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm",
+            ".pbm", ".pnm", ".ico", ".tga"} <= IMAGE_SUFFIXES  # the list the window had by hand
+    # not raster images digitpad can decode; .h5 is a Keras model here, not Pillow's HDF5 stub
+    assert not {".h5", ".hdf", ".pdf", ".eps", ".ps", ".wmf", ".emf", ".mpg", ".grib"} & IMAGE_SUFFIXES
+    assert is_image_path("scan.PNG") and is_image_path(Path("a/b/photo.jpeg"))
+    assert not is_image_path("model.h5") and not is_image_path("notes.txt")
+    assert not is_image_path("README")
+
+
+def test_every_suffix_pillow_can_write_is_read_back(tmp_path, digit):
+    """Each image suffix whose format Pillow writes round-trips through load_image."""
+    registered = Image.registered_extensions()
+    expected = normalize_canvas(digit).image
+    written = 0
+    for ext in sorted(IMAGE_SUFFIXES):
+        if registered[ext] not in Image.SAVE:
+            continue
+        path = tmp_path / f"digit{ext}"
+        for mode in ("L", "RGB", "1", "RGBA"):
+            try:
+                Image.fromarray(digit).convert(mode).save(path, quality=95)  # JPEG, WebP, AVIF
+                break
+            except (OSError, ValueError, KeyError):
+                continue
+        else:
+            continue
+        written += 1
+        loaded = load_image(path)  # ICO and ICNS come back at their own icon sizes
+        assert corr(normalize_canvas(loaded).image, expected) > 0.9, ext
+    assert written >= 30

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitpad.core.data import to_model_input
-from digitpad.core.errors import ArchitectureError, DigitpadError, ImageError
+from digitpad.core.data import load_dataset, to_model_input
+from digitpad.core.errors import ArchitectureError, DataError, DigitpadError, ImageError
+from digitpad.core.images import load_image
 from digitpad.core.inference import (
     LOW_CONFIDENCE,
     TOLERANCE,
@@ -50,6 +51,12 @@ def trained(mnist_small):
         to_model_input(mnist_small.x_train), mnist_small.y_train, epochs=2, batch_size=64, verbose=0
     )
     return model
+
+
+@pytest.fixture(scope="module")
+def untrained():
+    """The same CNN with its initial (seeded) weights: real Keras, no training, so not slow."""
+    return _small_cnn(seed=5)
 
 
 @pytest.fixture(scope="module")
@@ -197,10 +204,9 @@ def test_litert_output_that_differs_from_keras_is_rejected(trained, test_images,
     )
 
 
-@pytest.mark.slow
-def test_unknown_backend_is_refused(trained):
+def test_unknown_backend_is_refused(untrained):
     with pytest.raises(DigitpadError, match="backend"):
-        Predictor(trained, backend="onnx")
+        Predictor(untrained, backend="onnx")
 
 
 def test_model_without_ten_classes_is_refused():
@@ -212,11 +218,10 @@ def test_model_without_ten_classes_is_refused():
         Predictor(bad)
 
 
-@pytest.mark.slow
-def test_model_with_nan_weights_is_refused(trained):
+def test_model_with_nan_weights_is_refused(untrained):
     k = keras()
-    clone = k.models.clone_model(trained)
-    weights = [np.full_like(w, np.nan) for w in trained.get_weights()]
+    clone = k.models.clone_model(untrained)
+    weights = [np.full_like(w, np.nan) for w in untrained.get_weights()]
     clone.set_weights(weights)
     with pytest.raises(DigitpadError, match="NaN"):
         Predictor(clone)
@@ -274,9 +279,8 @@ def test_predict_one_never_calls_model_predict(trained, test_images, monkeypatch
         recognize(predictor, _canvas_from_digit((x[0, ..., 0] * 255).astype(np.uint8)))
 
 
-@pytest.mark.slow
-def test_bad_input_shapes_give_image_errors(trained):
-    predictor = Predictor(trained)
+def test_bad_input_shapes_give_image_errors(untrained):
+    predictor = Predictor(untrained)
     with pytest.raises(ImageError, match="28x28"):
         predictor.predict_one(np.zeros((32, 32), np.float32))
     with pytest.raises(ImageError):
@@ -307,9 +311,8 @@ def test_concurrent_use_from_two_threads_is_serialised(trained, test_images):
 
 
 # ---------------------------------------------------------------------------- recognize
-@pytest.mark.slow
-def test_recognize_blank_canvas(trained):
-    predictor = Predictor(trained)
+def test_recognize_blank_canvas(untrained):
+    predictor = Predictor(untrained)
     result = recognize(predictor, np.zeros((280, 280), np.uint8))
     assert isinstance(result, Prediction)
     assert result.blank and result.digit is None and result.confidence == 0.0
@@ -377,3 +380,62 @@ def test_recognize_file_and_files(trained, mnist_small, tmp_path):
     for a, b in zip(batched, single, strict=True):
         assert a.digit == b.digit
         np.testing.assert_allclose(a.probabilities, b.probabilities, atol=1e-6)
+
+
+# ---------------------------------------------------------------------------- one path for files
+@pytest.fixture(scope="module")
+def mnist_pngs(tmp_path_factory):
+    """The first 20 MNIST test digits saved as PNG files with Pillow, and their labels."""
+    ds = load_dataset()
+    folder = tmp_path_factory.mktemp("mnist_pngs")
+    paths = []
+    for i, img in enumerate(ds.x_test[:20]):
+        path = folder / f"test{i:02d}.png"
+        Image.fromarray(img).save(path)
+        paths.append(path)
+    return paths, ds.y_test[:20]
+
+
+@pytest.mark.parametrize("backend", ["auto", "tf.function"])
+def test_recognize_file_equals_load_image_then_recognize(untrained, mnist_pngs, backend):
+    """What the GUI runs (load the file's array in a worker, then recognise it) is recognize_file."""
+    predictor = Predictor(untrained, backend=backend)
+    paths, _ = mnist_pngs
+    for path in paths:
+        by_file = recognize_file(predictor, path)
+        array = load_image(path)
+        assert array.dtype == np.float32 and array.shape == (28, 28)
+        by_array = recognize(predictor, array)
+        assert not by_file.blank and not by_array.blank
+        assert by_file.digit == by_array.digit
+        np.testing.assert_array_equal(by_file.normalized.image, by_array.normalized.image)
+        np.testing.assert_allclose(by_file.probabilities, by_array.probabilities, rtol=0, atol=1e-6)
+    batched = recognize_files(predictor, paths)
+    for path, result in zip(paths, batched, strict=True):
+        single = recognize_file(predictor, path)
+        np.testing.assert_array_equal(result.normalized.image, single.normalized.image)
+        np.testing.assert_allclose(result.probabilities, single.probabilities, rtol=0, atol=1e-6)
+
+
+def test_uint8_canvas_is_recognised_like_its_unit_float_copy(untrained, mnist_small):
+    """The pad may hand its uint8 canvas straight to the core: same result as the scaled copy."""
+    predictor = Predictor(untrained, backend="tf.function")
+    for img in mnist_small.x_test[:5]:
+        canvas = _canvas_from_digit(img)
+        a = recognize(predictor, canvas)
+        b = recognize(predictor, canvas.astype(np.float32) * np.float32(1.0 / 255.0))
+        np.testing.assert_array_equal(a.normalized.image, b.normalized.image)
+        np.testing.assert_array_equal(a.probabilities, b.probabilities)
+
+
+def test_unscaled_float_input_is_refused(untrained, mnist_small):
+    """Floats 0..255 would be silently wrong: predict_one/predict_batch scale only uint8."""
+    predictor = Predictor(untrained, backend="tf.function")
+    x = mnist_small.x_test[:4]
+    np.testing.assert_allclose(
+        predictor.predict_batch(x), predictor.predict_batch(to_model_input(x)), rtol=0, atol=1e-7
+    )
+    with pytest.raises(DataError, match="scaled exactly once"):
+        predictor.predict_one(x[0].astype(np.float32))
+    with pytest.raises(DataError, match="scaled exactly once"):
+        predictor.predict_batch(x.astype(np.float32))

@@ -16,5 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_ruff_check_passes():
     ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
     assert Path(ruff).exists(), "ruff is not installed (pip install '.[test]')"
-    proc = subprocess.run([ruff, "check", "."], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [ruff, "check", "."], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from digitpad.core.data import pixels_to_unit
 from digitpad.core.errors import ImageError
 from digitpad.core.normalize import Normalized, normalize_canvas, normalize_image
 
@@ -112,6 +113,17 @@ def test_uint8_and_float_canvases_give_the_same_result(digits):
     assert a.bbox == b.bbox == c.bbox
     np.testing.assert_allclose(a.image, b.image, atol=1e-5)
     np.testing.assert_allclose(a.image, c.image, atol=1e-5)
+
+
+def test_the_pads_uint8_canvas_gives_exactly_its_scaled_copys_result(digits):
+    """The pad hands its uint8 canvas to the core; scaling it first must change nothing."""
+    xs, _ = digits
+    for case, canvas in _placements(xs[5]).items():
+        a = normalize_canvas(canvas)
+        b = normalize_canvas(pixels_to_unit(canvas))
+        assert a.bbox == b.bbox and a.shift == b.shift, case
+        np.testing.assert_array_equal(a.cropped, b.cropped)
+        np.testing.assert_array_equal(a.image, b.image)
 
 
 def test_inverted_image_file_is_read_as_ink_bright(tmp_path, digits):

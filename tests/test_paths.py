@@ -1,4 +1,5 @@
-"""User folders follow the platform (platformdirs), DIGITPAD_HOME overrides, tests never touch real ones."""
+"""User folders follow the platform (platformdirs), DIGITPAD_HOME overrides, and no test touches
+the real ones."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def test_macos_folders_are_application_support(monkeypatch):
 
 
 def test_every_user_folder_is_a_fresh_temporary_one(tmp_path_factory):
-    """The autouse fixture in conftest.py: the run history and the settings file are the test's own."""
+    """The autouse fixture in conftest.py: run history and settings file are the test's own."""
     from digitpad.core.history import history_path
     from digitpad.gui.settings import app_settings, settings_path
 

@@ -17,7 +17,9 @@ def _run(code: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 def test_command_line_import_is_quiet():
-    proc = _run("from digitpad.core.tfsetup import tf; tf(); import sys; print('ok', file=sys.stderr)")
+    proc = _run(
+        "from digitpad.core.tfsetup import tf; tf(); import sys; print('ok', file=sys.stderr)"
+    )
     assert proc.returncode == 0
     assert proc.stderr.strip() == "ok"  # TensorFlow's I0000/E0000 lines are gone, ours is kept
 

@@ -33,13 +33,14 @@ def _read_xwd(path: Path) -> np.ndarray:
     """Grey levels (H, W) of a 24-bit TrueColor XWD file, such as Xvfb's ``-fbdir`` framebuffer."""
     data = path.read_bytes()
     fields = struct.unpack(">17I", data[:68])  # the header is always most significant byte first
-    header_size, version, depth, width, height = fields[0], fields[1], fields[3], fields[4], fields[5]
-    byte_order, bits_per_pixel, bytes_per_line = fields[7], fields[11], fields[12]
+    header_size, version, depth, width, height = (fields[i] for i in (0, 1, 3, 4, 5))
+    byte_order, bits_per_pixel, bytes_per_line = (fields[i] for i in (7, 11, 12))
     assert version == 7 and depth == 24 and bits_per_pixel == 32, (version, depth, bits_per_pixel)
     assert fields[14:17] == (0xFF0000, 0x00FF00, 0x0000FF), fields[14:17]  # red, green, blue masks
     ncolors = struct.unpack(">I", data[76:80])[0]
     start = header_size + 12 * ncolors  # header + window name, then 12 bytes a colour-map entry
-    words = np.frombuffer(data, "<u4" if byte_order == 0 else ">u4", height * bytes_per_line // 4, start)
+    dtype = "<u4" if byte_order == 0 else ">u4"  # 0: least significant byte first
+    words = np.frombuffer(data, dtype, height * bytes_per_line // 4, start)
     words = words.reshape(height, -1)[:, :width]
     red, green, blue = (((words >> shift) & 0xFF).astype(np.float32) for shift in (16, 8, 0))
     return 0.299 * red + 0.587 * green + 0.114 * blue
@@ -94,6 +95,9 @@ def test_real_app_window_screenshot_and_quit(xvfb_display, tmp_path):
         )
         assert found.returncode == 0 and found.stdout.split(), found.stderr
         window = found.stdout.split()[0]
+        title = subprocess.run([xdotool, "getwindowname", window], env=env, capture_output=True,
+                               text=True, timeout=20).stdout.strip()
+        assert title == "digitpad", title  # Qt appends nothing to it (it was "… — digitpad" twice)
         # the window is mapped; wait (bounded) until its contents reach the screen
         deadline = time.monotonic() + 60
         while (pixels := _read_xwd(framebuffer)).std() <= 5 and time.monotonic() < deadline:

@@ -183,6 +183,11 @@ class ProgressPrinter:
             return self.width
         return min(MAX_WIDTH, shutil.get_terminal_size((MAX_WIDTH, 24)).columns)
 
+    @staticmethod
+    def _rows() -> int:
+        # tqdm hides a bar below the last screen row; a terminal that reports no size has 0 rows
+        return shutil.get_terminal_size((MAX_WIDTH, 24)).lines or 24
+
     def _new_bar(self, p: Any) -> Any:
         from tqdm.std import tqdm
 
@@ -192,6 +197,7 @@ class ProgressPrinter:
             file=self.err,
             leave=False,
             ncols=self._columns() - 1,
+            nrows=self._rows(),
             mininterval=self.redraw_interval,
             bar_format=BAR_FORMAT,
             postfix=self._postfix(p),

@@ -209,57 +209,71 @@ def _best():
 # registry
 # --------------------------------------------------------------------------------------------
 
-_TUTORIAL = "machinelearningmastery 'How to Develop a CNN for MNIST Handwritten Digit Classification'"
-_NOTEBOOK = "the Kaggle-style notebook comparing 3-, 5- and 7-layer convnets with dropout / batch-norm"
+_TUTORIAL = (
+    "machinelearningmastery 'How to Develop a CNN for MNIST Handwritten Digit Classification'"
+)
+_NOTEBOOK = (
+    "the Kaggle-style notebook comparing 3-, 5- and 7-layer convnets with dropout / batch-norm"
+)
 
 ARCHS: dict[str, ArchSpec] = {
     spec.name: spec
     for spec in [
         ArchSpec(
-            "baseline", "Tutorial baseline: Conv32 3x3 -> MaxPool -> Dense100 (He init), SGD momentum.",
+            "baseline",
+            "Tutorial baseline: Conv32 3x3 -> MaxPool -> Dense100 (He init), SGD momentum.",
             _baseline, "sgd", 0.01, 32, 10, "constant", False,
             optimizer_kwargs={"momentum": 0.9}, origin=_TUTORIAL,
         ),
         ArchSpec(
-            "baseline_bn", "Tutorial baseline with batch normalisation after the conv and dense layers.",
+            "baseline_bn",
+            "Tutorial baseline with batch normalisation after the conv and dense layers.",
             _baseline_bn, "sgd", 0.01, 32, 10, "constant", False,
             optimizer_kwargs={"momentum": 0.9}, origin=_TUTORIAL + " (batch-norm variant)",
         ),
         ArchSpec(
-            "vgg", "Tutorial's deeper VGG-like variant: Conv32, pool, Conv64, Conv64, pool, Dense100.",
+            "vgg",
+            "Tutorial's deeper VGG-like variant: Conv32, pool, Conv64, Conv64, pool, Dense100.",
             _vgg, "sgd", 0.01, 32, 10, "constant", False,
             optimizer_kwargs={"momentum": 0.9}, origin=_TUTORIAL + " (increased depth)",
         ),
         ArchSpec(
-            "mnist_cnn", "Classic Keras example: Conv32, Conv64, pool, Dropout .25, Dense128, Dropout .5.",
+            "mnist_cnn",
+            "Classic Keras example: Conv32, Conv64, pool, Dropout .25, Dense128, Dropout .5.",
             _mnist_cnn, "adadelta", 1.0, 128, 12, "constant", False,
             origin="keras-team/keras examples/mnist_cnn.py (Adadelta lr 1.0)",
         ),
         ArchSpec(
-            "conv3", "3-layer convnet (32-64-64) with dropout; options dropout=, batchnorm=.",
+            "conv3",
+            "3-layer convnet (32-64-64) with dropout; options dropout=, batchnorm=.",
             _conv3, "adam", 1e-3, 64, 10, "constant", False, origin=_NOTEBOOK,
         ),
         ArchSpec(
-            "conv5", "5-layer convnet (32-32-64-64-128) with dropout; options dropout=, batchnorm=.",
+            "conv5",
+            "5-layer convnet (32-32-64-64-128) with dropout; options dropout=, batchnorm=.",
             _conv5, "adam", 1e-3, 64, 10, "constant", False, origin=_NOTEBOOK,
         ),
         ArchSpec(
-            "conv7", "7-layer convnet (32-32-64-64-128x3) with dropout; options dropout=, batchnorm=.",
+            "conv7",
+            "7-layer convnet (32-32-64-64-128x3) with dropout; options dropout=, batchnorm=.",
             _conv7, "adam", 1e-3, 64, 10, "constant", False, origin=_NOTEBOOK,
         ),
         ArchSpec(
-            "flat", "Flat-784 tutorial model: Reshape to 28x28, 5x5 Conv32/Conv64, Dense1024, dropout.",
+            "flat",
+            "Flat-784 tutorial model: Reshape to 28x28, 5x5 Conv32/Conv64, Dense1024, dropout.",
             _flat, "adam", 1e-3, 100, 5, "constant", False,
             origin="TensorFlow 'Deep MNIST for experts' (flat 784 input reshaped, 5x5 kernels)",
         ),
         ArchSpec(
-            "fast", "digitpad's fast model: passes 99 % test accuracy in one short CPU epoch.",
+            "fast",
+            "digitpad's fast model: passes 99 % test accuracy in one short CPU epoch.",
             _fast, "adam", 8e-3, 128, 1, "onecycle", False, label_smoothing=0.1,
             optimizer_kwargs={"beta_1": 0.7, "beta_2": 0.9},
             origin="digitpad: strided 5x5 conv, Adam one-cycle, label smoothing",
         ),
         ArchSpec(
-            "best", "digitpad's most accurate model: BN + dropout, augmentation, one-cycle schedule.",
+            "best",
+            "digitpad's most accurate model: BN + dropout, augmentation, one-cycle schedule.",
             _best, "adam", 4e-3, 128, 20, "onecycle", True, label_smoothing=0.1,
             optimizer_kwargs={"beta_1": 0.9, "beta_2": 0.99},
             origin="digitpad: light BN convnet trained with shift/rotate/zoom augmentation",
@@ -295,13 +309,16 @@ def check_classifier(model: Any) -> None:
     """
     shape = tuple(model.output_shape) if not isinstance(model.output_shape, list) else None
     if shape is None:
-        raise ArchitectureError("the model has several outputs; a digit classifier needs exactly one.")
+        raise ArchitectureError(
+            "the model has several outputs; a digit classifier needs exactly one."
+        )
     if len(shape) == 2 and shape[-1] == NUM_CLASSES:
         return
     if len(shape) > 2 and shape[-1] == NUM_CLASSES:
         raise ArchitectureError(
-            f"the model's output has shape {shape} instead of (None, 10): a Dense layer was applied "
-            "to a feature map without Flatten (add a Flatten layer before the Dense layers)."
+            f"the model's output has shape {shape} instead of (None, 10): a Dense layer was "
+            "applied to a feature map without Flatten (add a Flatten layer before the Dense "
+            "layers)."
         )
     raise ArchitectureError(
         f"the model's output has shape {shape} but a digit classifier must output (None, 10)."

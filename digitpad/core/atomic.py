@@ -31,10 +31,8 @@ def atomic_path(target: str | os.PathLike, *, suffix: str | None = None) -> Iter
     """
     target = Path(target)
     folder = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=(suffix if suffix is not None else target.suffix) + ".tmp",
-        dir=folder,
-    )
+    tmp_suffix = (suffix if suffix is not None else target.suffix) + ".tmp"
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=tmp_suffix, dir=folder)
     os.close(fd)
     tmp_path = Path(tmp)
     # Some writers (Keras) insist on a specific suffix; give them the real suffix.

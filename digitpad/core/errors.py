@@ -13,7 +13,7 @@ class DigitpadError(Exception):
 
 
 class DataError(DigitpadError):
-    """A data source is missing, malformed or inconsistent (shapes, dtypes, label or pixel range)."""
+    """A data source is missing, malformed or inconsistent (shapes, dtypes, labels, pixel range)."""
 
 
 class ImageError(DigitpadError):
@@ -25,7 +25,7 @@ class ModelFileError(DigitpadError):
 
 
 class ArchitectureError(DigitpadError):
-    """An unknown architecture or a model definition that cannot work (e.g. Dense without Flatten)."""
+    """An unknown architecture or a model definition that cannot work (Dense without Flatten)."""
 
 
 class TrainingError(DigitpadError):

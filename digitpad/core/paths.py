@@ -56,7 +56,10 @@ def user_data_dir() -> Path:
         otherwise the platform's user data folder for digitpad (see the module docstring).
     """
     override = os.environ.get("DIGITPAD_HOME")
-    base = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    if override:
+        base = Path(override)
+    else:
+        base = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
     base.mkdir(parents=True, exist_ok=True)
     return base
 

@@ -139,7 +139,9 @@ def resolve_device(device: str = "auto") -> str:
                 "(use --device cpu or auto)."
             )
         if index >= len(gpus):
-            raise DeviceError(f"device 'gpu:{index}' was requested but only {len(gpus)} GPU(s) exist.")
+            raise DeviceError(
+                f"device 'gpu:{index}' was requested but only {len(gpus)} GPU(s) exist."
+            )
         return f"/GPU:{index}"
     raise DeviceError(f"device {device!r} is not cpu, gpu, gpu:N or auto.")
 

@@ -1,8 +1,9 @@
 """Start the desktop app: the window first, TensorFlow and the model afterwards, in the background.
 
 ``main()`` creates the QApplication and the main window and shows it before anything imports
-TensorFlow (which takes seconds); the model is then loaded in a worker thread and the status bar
-says when it is ready.
+TensorFlow (which takes seconds); the model is then loaded in a worker thread and the Recognize
+tab says when it is ready. When the application quits (``aboutToQuit``), every running task of
+the shared :class:`~digitpad.gui.tasks.TaskRunner` is asked to stop and awaited.
 
 Benchmark hook: with ``DIGITPAD_BENCH_EXIT_AFTER_READY=1`` the app prints
 ``digitpad-bench window_shown=<unix time>`` once the window has been shown and painted, then
@@ -20,8 +21,13 @@ from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
 import digitpad.gui.qtcompat  # noqa: F401  (PySide6 emit() refcount work-around)
+from digitpad.gui.file_open import is_model_path
 from digitpad.gui.gc_guard import collect_on_gui_thread
 from digitpad.gui.settings import APPLICATION, ORGANIZATION
+from digitpad.gui.tasks import shared_runner
+
+#: How long quitting waits for running tasks (a training stops within one batch).
+QUIT_WAIT_MS = 60000
 
 BENCH_ENV = "DIGITPAD_BENCH_EXIT_AFTER_READY"
 
@@ -62,7 +68,22 @@ def _application(argv: list[str]) -> QApplication:
     app.setApplicationDisplayName("digitpad")
     app.setDesktopFileName("digitpad")
     collect_on_gui_thread()
+    app.aboutToQuit.connect(stop_tasks)
     return app
+
+
+def stop_tasks() -> bool:
+    """Ask every task of the shared runner to stop and wait for them (on ``aboutToQuit``).
+
+    Returns True when none is left running.
+    """
+    runner = shared_runner()
+    runner.stop_all()
+    finished = runner.wait_all(QUIT_WAIT_MS)
+    if not finished:
+        names = ", ".join(task.name for task in runner.tasks())
+        print(f"digitpad: quitting while tasks still run: {names}", file=sys.stderr, flush=True)
+    return finished
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -85,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.model_failed.connect(bench.model_failed)
         QTimer.singleShot(0, bench.window_shown)
 
-    models = [f for f in files if os.path.splitext(f)[1].lower() in (".keras", ".h5", ".hdf5")]
+    models = [f for f in files if is_model_path(f)]
     images = [f for f in files if f not in models]
 
     def start_background_work() -> None:

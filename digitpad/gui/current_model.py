@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,11 @@ from PySide6.QtCore import QObject, Signal
 
 from digitpad.core.errors import DigitpadError, ModelFileError
 from digitpad.gui.tasks import TaskRunner, shared_runner
+
+#: Titles of :attr:`CurrentModel.failed` (what failed), for the window's dialogs.
+LOAD_FAILED = "Cannot open model"
+USE_FAILED = "Cannot use model"
+SAVE_FAILED = "Save failed"
 
 
 @dataclass
@@ -167,7 +173,7 @@ class CurrentModel(QObject):
     def load_file(self, path: str) -> None:
         """Load a model file safely and build its predictor in a worker; then ``changed``."""
         path = str(path)
-        self._start(_load_file_job, path, name="load-model", title="Cannot open model", request=True)
+        self._start(_load_file_job, path, name="load-model", title=LOAD_FAILED, request=True)
 
     def use(self, model: Any, name: str, metadata: dict, *, path: str | None = None,
             saved: bool = False, key: object | None = None) -> None:
@@ -176,7 +182,7 @@ class CurrentModel(QObject):
             model=model, predictor=None, name=name, metadata=dict(metadata or {}),
             path=str(path) if path else None, saved=bool(saved and path), key=key,
         )
-        self._start(_use_job, entry, name="prepare-model", title="Cannot use model", request=True)
+        self._start(_use_job, entry, name="prepare-model", title=USE_FAILED, request=True)
 
     def save(self, path: str, model: Any = None, metadata: dict | None = None, *,
              key: object | None = None) -> None:
@@ -189,13 +195,13 @@ class CurrentModel(QObject):
         entry = self._entry
         if model is None:
             if entry is None:
-                self.failed.emit("Save failed", "There is no model to save.")
+                self.failed.emit(SAVE_FAILED, "There is no model to save.")
                 return
             model = entry.model
             metadata = entry.metadata if metadata is None else metadata
             key = entry.key if key is None else key
         self._start(_save_job, model, str(path), dict(metadata or {}), name="save-model",
-                    title="Save failed", on_done=lambda written: self._on_saved(written, model, key))
+                    title=SAVE_FAILED, on_done=partial(self._on_saved, model, key))
 
     def mark_unsaved(self, key: object) -> None:
         """The model of origin ``key`` changed (e.g. trained further): the entry is unsaved."""
@@ -207,13 +213,12 @@ class CurrentModel(QObject):
     # ------------------------------------------------------------- internals
     def _start(self, fn, *args, name: str, title: str, request: bool = False,
                on_done=None) -> None:
+        number = None
         if request:
             self._request += 1
             number = self._request
-            on_done = lambda entry: self._on_entry(number, entry)  # noqa: E731
-            on_error = lambda reason: self._on_failed(title, reason, number)  # noqa: E731
-        else:
-            on_error = lambda reason: self._on_failed(title, reason, None)  # noqa: E731
+            on_done = partial(self._on_entry, number)
+        on_error = partial(self._on_failed, title, number)
         self._running += 1
         if self._running == 1:
             self.busy_changed.emit(True)
@@ -226,12 +231,12 @@ class CurrentModel(QObject):
         self._entry = entry
         self.changed.emit()
 
-    def _on_failed(self, title: str, reason: str, number: int | None) -> None:
+    def _on_failed(self, title: str, number: int | None, reason: str) -> None:
         if number is not None and number != self._request:
             return
         self.failed.emit(title, reason)
 
-    def _on_saved(self, path: str, model: Any, key: object | None) -> None:
+    def _on_saved(self, model: Any, key: object | None, path: str) -> None:
         entry = self._entry
         updated = entry is not None and (
             entry.model is model or (key is not None and entry.key == key)

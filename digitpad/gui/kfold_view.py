@@ -3,8 +3,7 @@
 The evaluation runs as one low-priority task of the app's TaskRunner (core ``run_kfold``, which
 also records every fold in the run history); the status line says which fold is training.
 
-pyqtgraph has no box plot; :class:`BoxPlot` draws one from ``PlotDataItem``s (box, median,
-whiskers at 1.5 IQR, outliers, and every fold as a point).
+The box plot is :class:`digitpad.gui.box_plot.BoxPlot`.
 """
 
 from __future__ import annotations
@@ -12,8 +11,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
@@ -28,85 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitpad.gui.box_plot import BoxPlot, box_stats  # noqa: F401  (box_stats: old import path)
 from digitpad.gui.tasks import Task, TaskRunner, shared_runner
-
-
-def box_stats(values: list[float] | np.ndarray) -> dict:
-    """Quartiles, median, whisker ends (1.5 IQR rule) and outliers of ``values``."""
-    v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        raise ValueError("no finite values")
-    q1, median, q3 = np.percentile(v, [25, 50, 75])
-    iqr = q3 - q1
-    lo_lim, hi_lim = q1 - 1.5 * iqr, q3 + 1.5 * iqr
-    inside = v[(v >= lo_lim) & (v <= hi_lim)]
-    return {
-        "q1": float(q1),
-        "median": float(median),
-        "q3": float(q3),
-        "low": float(inside.min()) if inside.size else float(q1),
-        "high": float(inside.max()) if inside.size else float(q3),
-        "outliers": [float(x) for x in v[(v < lo_lim) | (v > hi_lim)]],
-        "mean": float(v.mean()),
-    }
-
-
-class BoxPlot(pg.PlotWidget):
-    """A single box-and-whisker plot of fold accuracies (in %), with the folds as points."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setBackground(None)
-        item = self.getPlotItem()
-        item.setTitle("Fold accuracy")
-        item.setLabel("left", "accuracy (%)")
-        item.showGrid(y=True, alpha=0.2)
-        item.getAxis("bottom").setTicks([[(1.0, "k-fold")]])
-        pen = pg.mkPen((30, 90, 200), width=2)
-        self.box_item = item.plot([], [], pen=pen)
-        self.median_item = item.plot([], [], pen=pg.mkPen((230, 120, 30), width=3))
-        self.whisker_item = item.plot([], [], pen=pen, connect="pairs")
-        self.points_item = item.plot([], [], pen=None, symbol="o", symbolSize=7,
-                                     symbolBrush=pg.mkBrush(30, 90, 200, 160))
-        self.outlier_item = item.plot([], [], pen=None, symbol="x", symbolSize=10,
-                                      symbolPen=pg.mkPen((200, 40, 40), width=2))
-        self.stats: dict | None = None
-        item.setXRange(0.4, 1.6)
-        self.clear_values()
-
-    def clear_values(self) -> None:
-        """Remove the box and points; the empty axis spans 0–100 %."""
-        for it in (self.box_item, self.median_item, self.whisker_item, self.points_item, self.outlier_item):
-            it.setData([], [])
-        self.stats = None
-        self.getPlotItem().setYRange(0.0, 100.0)
-
-    def set_values(self, accuracies: list[float]) -> None:
-        """Draw the box plot of ``accuracies`` (fractions 0..1, shown in %)."""
-        values = 100.0 * np.asarray(accuracies, dtype=np.float64)
-        finite = values[np.isfinite(values)]
-        if finite.size == 0:
-            self.clear_values()
-            return
-        st = box_stats(finite)
-        self.stats = st
-        x0, x1, cx = 0.75, 1.25, 1.0
-        self.box_item.setData([x0, x1, x1, x0, x0], [st["q1"], st["q1"], st["q3"], st["q3"], st["q1"]])
-        self.median_item.setData([x0, x1], [st["median"], st["median"]])
-        cap0, cap1 = 0.9, 1.1
-        self.whisker_item.setData(
-            [cx, cx, cx, cx, cap0, cap1, cap0, cap1],
-            [st["q1"], st["low"], st["q3"], st["high"], st["low"], st["low"], st["high"], st["high"]],
-        )
-        rng = np.random.default_rng(0)
-        jitter = cx + rng.uniform(-0.08, 0.08, size=finite.size)
-        self.points_item.setData(jitter, finite)
-        outl = st["outliers"]
-        self.outlier_item.setData([cx] * len(outl), outl)
-        span = max(st["high"] - st["low"], 0.2)
-        self.getPlotItem().setYRange(min(finite.min(), st["low"]) - 0.2 * span,
-                                     max(finite.max(), st["high"]) + 0.2 * span)
 
 
 class KFoldDialog(QDialog):

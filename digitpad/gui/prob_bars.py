@@ -1,8 +1,8 @@
 """Probability bars for the digits 0–9 (one pyqtgraph BarGraphItem, created once).
 
-The winner's percentage sits just above its bar when there is room below the top of the view,
-and inside the top of the bar (in the highlight's text colour) when there is not: a tall bar's
-label is never clipped. Room is measured in pixels, so it holds at any widget height.
+The winner's percentage sits just above its bar. The top of the view is set from the widget's
+height in pixels so that even a 100 % bar leaves room for its label at any size: the label is
+never clipped.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import digitpad.gui.qtcompat  # noqa: F401  (PySide6 emit() refcount work-around
 
 BLANK_TEXT = "Draw a digit"
 
-Y_TOP = 1.12
-"""Top of the view in probability units (a little headroom above 100 %)."""
+MIN_TOP = 1.08
+"""Least top of the view in probability units (headroom above 100 % even on a tall widget)."""
 
 LABEL_GAP_PX = 3
-"""Pixels between the bar's top and its percentage label."""
+"""Pixels between a bar's top and its percentage label."""
 
 
 def _palette_colors(widget: QWidget) -> dict[str, QColor]:
@@ -32,9 +32,7 @@ def _palette_colors(widget: QWidget) -> dict[str, QColor]:
     bar = QColor(text)
     bar.setAlpha(90 if dark else 70)
     low = QColor(230, 160, 40)
-    on_bar = pal.color(QPalette.ColorRole.HighlightedText)
-    return {"base": base, "text": text, "highlight": highlight, "bar": bar, "low": low,
-            "on_bar": on_bar}
+    return {"base": base, "text": text, "highlight": highlight, "bar": bar, "low": low}
 
 
 class ProbabilityBars(pg.PlotWidget):
@@ -55,7 +53,6 @@ class ProbabilityBars(pg.PlotWidget):
         item.setMouseEnabled(x=False, y=False)
         item.showGrid(x=False, y=True, alpha=0.15)
         item.setXRange(-0.6, 9.6, padding=0)
-        item.setYRange(0, Y_TOP, padding=0)
         axis_pen = pg.mkPen(self._colors["text"])
         for name in ("bottom", "left"):
             axis = item.getAxis(name)
@@ -73,10 +70,10 @@ class ProbabilityBars(pg.PlotWidget):
             brushes=[self._normal_brush] * 10, pen=pg.mkPen(None),
         )
         item.addItem(self._bars)
-        self._value_label = pg.TextItem("", color=self._colors["text"], anchor=(0.5, 1.0))
+        self._value_label = pg.TextItem("100 %", color=self._colors["text"], anchor=(0.5, 1.0))
+        self._label_px = float(self._value_label.textItem.boundingRect().height())
+        self._value_label.setText("")
         item.addItem(self._value_label)
-        self._label_inside = False
-        item.getViewBox().sigResized.connect(self._place_label)
         self._message = pg.TextItem(BLANK_TEXT, color=self._colors["text"], anchor=(0.5, 0.5))
         font = self._message.textItem.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
@@ -85,6 +82,9 @@ class ProbabilityBars(pg.PlotWidget):
         item.addItem(self._message)
         self._text = BLANK_TEXT
         self._winner: int | None = None
+        self._top = 0.0
+        self._fit_headroom()
+        item.getViewBox().sigResized.connect(self._fit_headroom)
         self.setToolTip("What the model thinks: the probability of each digit 0–9.")
 
     # ----------------------------------------------------------------- public API
@@ -92,13 +92,13 @@ class ProbabilityBars(pg.PlotWidget):
         """Current bar heights (a copy)."""
         return self._heights.copy()
 
-    def value_label(self) -> pg.TextItem:
-        """The winner's percentage label (empty text when nothing is shown)."""
-        return self._value_label
-
     def winner(self) -> int | None:
         """The highlighted digit, or None when nothing is shown."""
         return self._winner
+
+    def value_label(self) -> pg.TextItem:
+        """The winner's percentage label (empty text when nothing is shown)."""
+        return self._value_label
 
     def message(self) -> str:
         """The text shown over the bars ('Draw a digit', 'Not sure — maybe 4 (45 %)', …)."""
@@ -141,28 +141,26 @@ class ProbabilityBars(pg.PlotWidget):
                 prediction.probabilities, low_confidence=bool(prediction.low_confidence)
             )
 
+    # ----------------------------------------------------------------- layout
+    def _fit_headroom(self) -> None:
+        """Set the view's top so that the label of a 100 % bar fits under it.
+
+        With ``H`` pixels for a view ``top`` units high, the label and its gap take
+        ``(label + gap) * top / H`` units above the bar: ``1 + that <= top`` gives the bound.
+        """
+        pixels = float(self.getPlotItem().getViewBox().height())
+        room = (self._label_px + 2 * LABEL_GAP_PX) / pixels if pixels > 0 else 1.0
+        top = MIN_TOP if room >= 0.5 else max(MIN_TOP, 1.0 / (1.0 - room))
+        if top != self._top:
+            self._top = top
+            self.getPlotItem().setYRange(0, top, padding=0)
+            self._place_label()
+
     def _place_label(self) -> None:
-        """Put the winner's label above its bar if it fits under the view's top, else inside."""
         if self._winner is None:
             return
-        height = float(self._heights[self._winner])
-        px = self.getPlotItem().getViewBox().viewPixelSize()[1]  # probability units per pixel
-        label_px = self._value_label.textItem.boundingRect().height()
-        gap = LABEL_GAP_PX * px
-        inside = height + gap + label_px * px > Y_TOP and height - gap - label_px * px > 0
-        if inside:
-            self._value_label.setAnchor((0.5, 0.0))  # the label's top edge at the point
-            self._value_label.setColor(self._colors["on_bar"])
-            self._value_label.setPos(self._winner, height - gap)
-        else:
-            self._value_label.setAnchor((0.5, 1.0))  # the label's bottom edge at the point
-            self._value_label.setColor(self._colors["text"])
-            self._value_label.setPos(self._winner, height + gap)
-        self._label_inside = inside
-
-    def label_inside_bar(self) -> bool:
-        """True when the winner's label is drawn inside its bar (no room above it)."""
-        return self._label_inside
+        gap = LABEL_GAP_PX * self._top / max(1.0, self.getPlotItem().getViewBox().height())
+        self._value_label.setPos(self._winner, float(self._heights[self._winner]) + gap)
 
     def _set_text(self, text: str) -> None:
         if text != self._text:

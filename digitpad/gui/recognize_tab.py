@@ -249,15 +249,12 @@ class RecognizeTab(QWidget):
                 entry.path if entry.path and entry.saved
                 else "This model is not saved to a file (File → Save Model… saves it)."
             )
-        self._on_pad_changed_keep_image()
+        self.recognize_now()
 
     @Slot()
     def _on_pad_changed(self) -> None:
         if not self._placing_image:
             self._image = None  # drawn on, undone or cleared: the pad is the picture now
-        self._on_pad_changed_keep_image()
-
-    def _on_pad_changed_keep_image(self) -> None:
         self._dirty = True
         if not self._scheduled:
             self._scheduled = True

@@ -1,16 +1,19 @@
 """Persistent settings (QSettings, INI format under the user's config folder).
 
-The file is ``$XDG_CONFIG_HOME/digitpad/digitpad.ini`` (``~/.config/digitpad/digitpad.ini`` by
-default). :func:`app_settings` reads ``XDG_CONFIG_HOME`` on every call (Qt itself caches it once per
-process), so tests isolate settings by pointing it at a temporary folder (``tests/conftest.py``).
+The file is ``digitpad.ini`` in :func:`digitpad.core.paths.user_config_dir` (on Linux
+``$XDG_CONFIG_HOME/digitpad/``, ``~/.config/digitpad/`` by default; the platform's folder on
+macOS and Windows). :func:`app_settings` resolves it on every call (Qt itself caches its default
+folder once per process), so tests isolate settings by pointing ``XDG_CONFIG_HOME`` at a
+temporary folder (``tests/conftest.py``).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
+
+from digitpad.core.paths import user_config_dir
 
 ORGANIZATION = "digitpad"
 APPLICATION = "digitpad"
@@ -19,8 +22,7 @@ MAX_RECENT = 8
 
 def settings_path() -> Path:
     """Path of the INI file holding digitpad's settings."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / ORGANIZATION / f"{APPLICATION}.ini"
+    return user_config_dir() / f"{APPLICATION}.ini"
 
 
 def app_settings() -> QSettings:
@@ -31,10 +33,7 @@ def app_settings() -> QSettings:
 def recent_files(settings: QSettings | None = None) -> list[str]:
     """Recently opened model files, most recent first."""
     settings = settings or app_settings()
-    value = settings.value("recent/models", [])
-    if isinstance(value, str):
-        value = [value] if value else []
-    return [str(v) for v in (value or [])]
+    return [str(v) for v in settings.value("recent/models", [], type=list) if v]
 
 
 def add_recent_file(path: str, settings: QSettings | None = None) -> list[str]:

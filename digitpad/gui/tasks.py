@@ -4,7 +4,9 @@ Model and image loading, saving, evaluation, training and k-fold all go through 
 is a plain function run in a worker thread (a superqt ``FunctionWorker`` started on one of the
 runner's thread pools); everything it reports arrives on the GUI thread through the runner's own
 queued signals, in the order it was sent, and ends with exactly one of ``on_done`` / ``on_error``
-followed by ``on_finished``. The function never touches widgets.
+followed by ``on_finished``. The function never touches widgets. A callback that is a method
+(or a ``functools.partial`` of a method) of a Qt object deleted meanwhile, e.g. a closed tab, is
+skipped.
 
 Usage::
 
@@ -39,8 +41,10 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QThreadPool, Signal, Slot
 from superqt.utils import FunctionWorker, create_worker
 
@@ -219,9 +223,8 @@ class TaskRunner(QObject):
     @Slot(int, object)
     def _on_progress(self, task_id: int, batch: list) -> None:
         task = self._tasks.get(task_id)
-        callback = task._callbacks.get("progress") if task is not None else None
-        if callback is not None:
-            callback(batch)
+        if task is not None:
+            _deliver(task._callbacks.get("progress"), batch)
 
     @Slot(int, bool, object)
     def _on_outcome(self, task_id: int, ok: bool, payload: object) -> None:
@@ -230,16 +233,23 @@ class TaskRunner(QObject):
             return
         callbacks, task._callbacks = task._callbacks, {}
         try:
-            callback = callbacks.get("done" if ok else "error")
-            if callback is not None:
-                callback(payload)
+            _deliver(callbacks.get("done" if ok else "error"), payload)
         finally:
             del self._tasks[task_id]
             task._running = False
             task._worker = None
-            finished = callbacks.get("finished")
-            if finished is not None:
-                finished()
+            _deliver(callbacks.get("finished"))
+
+
+def _deliver(callback: Callable | None, *args: Any) -> None:
+    """Call ``callback`` unless it is a method of a Qt object deleted meanwhile (a closed tab)."""
+    if callback is None:
+        return
+    target = callback.func if isinstance(callback, partial) else callback
+    owner = getattr(target, "__self__", None)
+    if isinstance(owner, QObject) and not shiboken6.isValid(owner):
+        return
+    callback(*args)
 
 
 def shared_runner() -> TaskRunner:

@@ -30,11 +30,8 @@ STOP_KEEPS = "the weights trained so far are kept"
 
 
 class TrainResults(QWidget):
-    """Plots above, progress/log and run history below; :attr:`outcome` holds summary and buttons.
-
-    ``outcome`` (the summary line with *Use in Recognize* and *Save Model…*) is a separate widget
-    so the tab can place it under its Start/Stop buttons.
-    """
+    """Plots above; below them the summary with *Use in Recognize* / *Save Model…*, then the
+    progress and log and the run history (the tab connects the buttons)."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -44,9 +41,26 @@ class TrainResults(QWidget):
         self.lower_tabs = QTabWidget(self)
         self.lower_tabs.addTab(self.progress, "Progress && log")
         self.lower_tabs.addTab(self.history_table, "Run history")
+        self.result_label = QLabel("No model trained yet.", self)
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.use_button = QPushButton("Use in Recognize", self)
+        self.use_button.setToolTip("Switch the Recognize tab to this model.")
+        self.save_button = QPushButton("Save Model…", self)
+        self.save_button.setToolTip("Save as .keras (keeps optimizer state) or legacy .h5.")
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.use_button)
+        buttons.addWidget(self.save_button)
+        lower = QWidget(self)
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addWidget(self.result_label)
+        lower_layout.addLayout(buttons)
+        lower_layout.addWidget(self.lower_tabs, 1)
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.addWidget(self.plots)
-        self.splitter.addWidget(self.lower_tabs)
+        self.splitter.addWidget(lower)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([600, 300])  # stretch factors only share out growth: plots first
@@ -54,23 +68,6 @@ class TrainResults(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
-
-        self.outcome = QWidget(self)
-        self.result_label = QLabel("No model trained yet.", self.outcome)
-        self.result_label.setWordWrap(True)
-        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.use_button = QPushButton("Use in Recognize", self.outcome)
-        self.use_button.setToolTip("Switch the Recognize tab to this model.")
-        self.save_button = QPushButton("Save Model…", self.outcome)
-        self.save_button.setToolTip("Save as .keras (keeps optimizer state) or legacy .h5.")
-        self.buttons = QHBoxLayout()
-        self.buttons.setContentsMargins(0, 0, 0, 0)
-        self.buttons.addWidget(self.use_button)
-        self.buttons.addWidget(self.save_button)
-        outcome_layout = QVBoxLayout(self.outcome)
-        outcome_layout.setContentsMargins(0, 0, 0, 0)
-        outcome_layout.addWidget(self.result_label)
-        outcome_layout.addLayout(self.buttons)
 
         self._last_batch: Any = None   # the run's last per-batch report
         self._epoch_ended = False      # True when an epoch report came after it

@@ -10,6 +10,9 @@ re-laid out its ticks and text. The view range is therefore set by this widget, 
 when the data outgrow it: x in whole epochs, the loss axis from 0 to a rounded maximum.
 The x axis is in epochs: a batch ``b`` of ``B`` in epoch ``e`` sits at ``e - 1 + b / B``; epoch
 markers sit at ``e``.
+
+Zoom is deliberate (see :mod:`digitpad.gui.plot_view`): Ctrl + wheel zooms, dragging pans, and
+*Reset view* or a double-click gives the view back to the data.
 """
 
 from __future__ import annotations
@@ -19,20 +22,34 @@ from collections.abc import Iterable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QProgressBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from digitpad.core.formatting import format_duration
+from digitpad.gui.plot_view import GuardedPlotWidget, nice_ceil
 
 #: Minimum time between two redraws of the per-batch curves (milliseconds; 0 = redraw at once).
 REDRAW_INTERVAL_MS = 250
+
+SIDE_BY_SIDE_PX = 440
+"""Narrower than this, the two plots are stacked instead of side by side."""
+PLOT_MIN_WIDTH = 150
+PLOT_MIN_HEIGHT = 120
+
+BATCH_COLOR = QColor(80, 140, 230)
+EPOCH_COLOR = QColor(30, 90, 200)
+VAL_COLOR = QColor(230, 120, 30)
+BATCH_PEN = pg.mkPen(QColor(80, 140, 230, 150), width=1)
 
 
 class _Series:
@@ -71,16 +88,43 @@ def format_eta(seconds: float | None) -> str:
     """Format a duration as ``m:ss`` (``h:mm:ss`` past an hour); ``"–"`` when unknown."""
     return format_duration(seconds, "–")
 
-
 class TrainingPlots(QWidget):
-    """Two plots (loss, accuracy), each with train per-batch, train per-epoch and validation curves."""
+    """Two plots (loss, accuracy), each with train per-batch, train per-epoch and validation curves.
+
+    Above them: one legend for both and a *Reset view* button. The view follows the data until
+    the user changes it (Ctrl + wheel zooms, dragging pans); from then on that plot keeps the
+    user's view until *Reset view* or a double-click on it. Narrower than
+    :data:`SIDE_BY_SIDE_PX`, the plots are stacked instead of side by side.
+    """
 
     METRICS = ("loss", "accuracy")
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        layout = QHBoxLayout(self)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        header = QHBoxLayout()
+        self.legend = QLabel(_legend_html(), self)
+        self.legend.setWordWrap(True)
+        self.legend.setMinimumWidth(1)  # wraps instead of widening the plots (heightForWidth)
+        self.legend.setToolTip("Ctrl + mouse wheel zooms a plot, dragging pans it; "
+                               "double-click a plot or press Reset view to follow the data again.")
+        self.reset_button = QToolButton(self)
+        self.reset_button.setText("Reset view")
+        self.reset_button.setToolTip("Show all the data again (or double-click the plot)")
+        self.reset_button.setEnabled(False)
+        self.reset_button.clicked.connect(lambda: self.reset_view())
+        header.addWidget(self.legend, 1)
+        header.addWidget(self.reset_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(header)
+        # The plots' area has one minimum size whatever the direction (stacked, the larger one):
+        # a minimum that changed with the direction would stop a window shrinking in one step.
+        area = QWidget(self)
+        self._plot_box = QBoxLayout(QBoxLayout.Direction.LeftToRight, area)
+        self._plot_box.setContentsMargins(0, 0, 0, 0)
+        area.setMinimumSize(PLOT_MIN_WIDTH, 2 * PLOT_MIN_HEIGHT + self._plot_box.spacing())
+        layout.addWidget(area, 1)
         self.plots: dict[str, pg.PlotWidget] = {}
         self.batch_items: dict[str, pg.PlotDataItem] = {}
         self.epoch_items: dict[str, pg.PlotDataItem] = {}
@@ -88,51 +132,53 @@ class TrainingPlots(QWidget):
         self._batch: dict[str, _Series] = {}
         self._epoch: dict[str, _Series] = {}
         self._val: dict[str, _Series] = {}
-        batch_pen = pg.mkPen((80, 140, 230, 150), width=1)
-        epoch_brush = pg.mkBrush(30, 90, 200)
-        val_pen = pg.mkPen((230, 120, 30), width=2)
+        self._user_view: dict[str, bool] = {}
         for metric in self.METRICS:
-            plot = pg.PlotWidget(self)
+            plot = GuardedPlotWidget(self)
             plot.setBackground(None)  # follow the palette (light/dark)
+            plot.setMinimumSize(PLOT_MIN_WIDTH, PLOT_MIN_HEIGHT)
             item = plot.getPlotItem()
-            item.setTitle(metric.capitalize())
+            item.setTitle(metric.capitalize(), size="10pt")
             item.setLabel("bottom", "epoch")
             item.showGrid(x=True, y=True, alpha=0.2)
-            item.addLegend(offset=(-10, 10) if metric == "loss" else (-10, -10))
-            self.batch_items[metric] = item.plot([], [], pen=batch_pen, name="train (batch)")
+            self.batch_items[metric] = item.plot([], [], pen=BATCH_PEN, name="train (batch)")
             self.epoch_items[metric] = item.plot(
-                [], [], pen=None, symbol="o", symbolSize=7, symbolBrush=epoch_brush, name="train (epoch)"
+                [], [], pen=None, symbol="o", symbolSize=7, symbolBrush=EPOCH_COLOR,
+                name="train (epoch)",
             )
             self.val_items[metric] = item.plot(
-                [], [], pen=val_pen, symbol="s", symbolSize=7, symbolBrush=pg.mkBrush(230, 120, 30),
-                name="validation",
+                [], [], pen=pg.mkPen(VAL_COLOR, width=2), symbol="s", symbolSize=7,
+                symbolBrush=VAL_COLOR, name="validation",
             )
             self.batch_items[metric].setClipToView(True)
             self.batch_items[metric].setDownsampling(auto=True, method="peak")
-            if metric == "accuracy":
-                item.setYRange(0.0, 1.0, padding=0.02)
+            view = item.getViewBox()
+            view.sigRangeChangedManually.connect(lambda _mask, m=metric: self._on_user_view(m))
+            plot.reset_requested.connect(lambda m=metric: self.reset_view(m))
             self.plots[metric] = plot
+            self._user_view[metric] = False
             self._batch[metric] = _Series()
             self._epoch[metric] = _Series()
             self._val[metric] = _Series()
-            layout.addWidget(plot)
+            self._plot_box.addWidget(plot)
         self.redraw_interval_ms = REDRAW_INTERVAL_MS
         self.redraws = 0  # number of per-batch redraws (for tests and benchmarks)
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.timeout.connect(self.flush)
         self._batch_dirty = False
-        self._x_extent: float | None = None
+        self._x_extent = 1.0
         self._loss_top: float | None = None
+        for metric in self.METRICS:
+            self._apply_view(metric)
 
+    # ----------------------------------------------------------------- data
     def clear(self) -> None:
         """Remove all points (a new run starts)."""
         for metric in self.METRICS:
             for store in (self._batch, self._epoch, self._val):
                 store[metric].clear()
         self._redraw_timer.stop()
-        self._x_extent = None
-        self._loss_top = None
         self._refresh(batch=True, epoch=True)
 
     def flush(self) -> None:
@@ -174,6 +220,36 @@ class TrainingPlots(QWidget):
             out[f"val_{metric}"] = self._val[metric].n
         return out
 
+    # ----------------------------------------------------------------- view
+    def user_view(self, metric: str) -> bool:
+        """True while the user's zoom/pan, not the data, decides ``metric``'s view."""
+        return self._user_view[metric]
+
+    def reset_view(self, metric: str | None = None) -> None:
+        """Let the data decide the view again: of ``metric``'s plot, or of both (``None``)."""
+        for m in self.METRICS if metric is None else (metric,):
+            self._user_view[m] = False
+            self._apply_view(m)
+        self.reset_button.setEnabled(any(self._user_view.values()))
+
+    def _on_user_view(self, metric: str) -> None:
+        self._user_view[metric] = True
+        self.reset_button.setEnabled(True)
+
+    def _apply_view(self, metric: str) -> None:
+        """Set ``metric``'s view from the data: x in whole epochs, y 0..1 or 0..rounded loss."""
+        item = self.plots[metric].getPlotItem()
+        item.setXRange(0.0, self._x_extent, padding=0.02)
+        top = 1.0 if metric == "accuracy" else (self._loss_top or 1.0)
+        item.setYRange(0.0, top, padding=0.02)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        wide = event.size().width() >= SIDE_BY_SIDE_PX
+        direction = QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
+        if self._plot_box.direction() != direction:
+            self._plot_box.setDirection(direction)
+        super().resizeEvent(event)
+
     def _refresh(self, batch: bool = False, epoch: bool = False) -> None:
         if batch:
             self._batch_dirty = False
@@ -190,32 +266,37 @@ class TrainingPlots(QWidget):
         self._update_ranges()
 
     def _update_ranges(self) -> None:
-        """Set the view ranges, changing them only when the data leave them (see module doc)."""
+        """Follow the data, changing a view only when the data leave it (see module doc)."""
+        changed: set[str] = set()
         xs = [st[m].x[-1] for st in (self._batch, self._epoch, self._val) for m in self.METRICS if st[m].n]
-        if not xs:
-            return
-        extent = float(max(1, math.ceil(max(xs) - 1e-9)))
+        extent = float(max(1, math.ceil(max(xs) - 1e-9))) if xs else 1.0
         if extent != self._x_extent:
             self._x_extent = extent
-            for plot in self.plots.values():
-                plot.getPlotItem().setXRange(0.0, extent, padding=0.02)
+            changed.update(self.METRICS)
         ys = [st["loss"].y for st in (self._batch, self._epoch, self._val) if st["loss"].n]
         finite = [float(np.max(y[np.isfinite(y)])) for y in ys if np.isfinite(y).any()]
-        if not finite:
-            return
-        top = _nice_ceil(max(max(finite), 1e-3) * 1.05)
-        if self._loss_top is None or top > self._loss_top or top < self._loss_top / 4:
-            self._loss_top = top
-            self.plots["loss"].getPlotItem().setYRange(0.0, top, padding=0.02)
+        top = nice_ceil(max(max(finite), 1e-3) * 1.05) if finite else None
+        if top is None or self._loss_top is None or top > self._loss_top or top < self._loss_top / 4:
+            if top != self._loss_top:
+                self._loss_top = top
+                changed.add("loss")
+        for metric in changed:
+            if not self._user_view[metric]:
+                self._apply_view(metric)
 
 
-def _nice_ceil(value: float) -> float:
-    """Smallest of 1, 2, 2.5, 5 × 10^k that is at least ``value`` (> 0)."""
-    exp = math.floor(math.log10(value))
-    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
-        if step * 10.0 ** exp >= value:
-            return step * 10.0 ** exp
-    return 10.0 ** (exp + 1)
+def _legend_html() -> str:
+    """One legend for both plots (they draw the same three series)."""
+
+    def entry(color: QColor, mark: str, text: str) -> str:
+        text = text.replace(" ", "&nbsp;")  # wrap between entries, not inside one
+        return f'<span style="color:{color.name()}; font-weight:bold">{mark}</span>&nbsp;{text}'
+
+    return " &nbsp; ".join((
+        entry(BATCH_COLOR, "━", "train (batch)"),
+        entry(EPOCH_COLOR, "●", "train (epoch)"),
+        entry(VAL_COLOR, "■", "validation"),
+    ))
 
 
 def _finite(y: np.ndarray) -> np.ndarray:
@@ -223,6 +304,7 @@ def _finite(y: np.ndarray) -> np.ndarray:
     if y.size and not np.isfinite(y).all():
         y = np.where(np.isinf(y), np.nan, y)
     return y
+
 
 
 class ProgressPanel(QWidget):

@@ -2,8 +2,8 @@
 
 Every conversion between stored 8-bit pixels and the float [0, 1] values the model and the
 normalisation work with goes through :func:`pixels_to_unit` or :func:`unit_to_pixels`;
-:func:`to_model_input` is the one entry point that turns images into the model's input. No other
-module divides or multiplies pixels by 255.
+:func:`to_model_input` is the one entry point that turns images into the model's input. Nothing
+else in digitpad divides or multiplies pixels by 255.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from digitpad.core.errors import ModelFileError
+from digitpad.core.modelfile.limits import check_weight_arrays, check_zip_entries
 from digitpad.core.modelfile.sentences import fail
 
 #: THE model file suffixes digitpad reads and writes, each mapped to its format ("keras" | "h5").
@@ -26,7 +27,7 @@ ZIP_MAGIC = b"PK\x03\x04"
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_CONFIG_BYTES = 64 * 1024 * 1024            # a model config larger than this is not an MNIST model
-MAX_UNPACKED_BYTES = 2 * 1024 * 1024 * 1024    # a .keras zip unpacking to more is a possible zip bomb
+WEIGHTS_ENTRY = "model.weights.h5"             # the weights inside a .keras zip
 _HEADER_BYTES = 1032                           # enough for an HDF5 superblock at offset 1024
 
 
@@ -40,13 +41,16 @@ def has_hdf5_signature(header: bytes) -> bool:
     return any(header[off: off + 8] == HDF5_MAGIC for off in (0, 512, 1024))
 
 
-def sniff_format(path: Path) -> str:
+def sniff_format(path: Path, name: str | None = None) -> str:
     """The format of the model file at ``path`` from its suffix and magic bytes.
 
     Parameters
     ----------
     path
-        A file named ``*.keras``, ``*.h5`` or ``*.hdf5``.
+        A regular file named ``*.keras``, ``*.h5`` or ``*.hdf5`` (normally the private snapshot
+        of :mod:`~digitpad.core.modelfile.snapshot`).
+    name
+        The name used in messages (default: ``path``'s own).
 
     Returns
     -------
@@ -56,14 +60,10 @@ def sniff_format(path: Path) -> str:
     Raises
     ------
     ModelFileError
-        Missing, a folder, another suffix, unreadable, empty, a PNG image, or contents that do not
-        match the suffix (an HDF5 file named ``.keras``, a zip named ``.h5``, anything else).
+        Another suffix, unreadable, empty, a PNG image, or contents that do not match the suffix
+        (an HDF5 file named ``.keras``, a zip named ``.h5``, anything else).
     """
-    name = path.name
-    if not path.exists():
-        raise fail(f"model file {path} does not exist")
-    if path.is_dir():
-        raise fail(f"{path} is a folder, not a model file (use a .keras or .h5 file)")
+    name = name or path.name
     expected = format_for_suffix(path)
     if expected is None:
         raise fail(f"{name} is not a model file name; use .keras or .h5")
@@ -116,27 +116,50 @@ def _config_object(config: Any, name: str) -> dict:
     return config
 
 
-def read_keras_config(path: Path) -> dict:
+def _check_keras_weights(zf: zipfile.ZipFile, path: Path, name: str) -> None:
+    """Weight-array shapes of the ``model.weights.h5`` inside a ``.keras`` zip, within limits.
+
+    A stored (uncompressed) entry is read in place; a compressed one is first unpacked next to
+    ``path`` (the private snapshot's folder), so h5py's seeks never re-inflate it.
+    """
+    import h5py
+
+    if WEIGHTS_ENTRY not in zf.namelist():
+        return
+    info = zf.getinfo(WEIGHTS_ENTRY)
+    try:
+        if info.compress_type == zipfile.ZIP_STORED:
+            with zf.open(info) as entry, h5py.File(entry, "r") as f:
+                check_weight_arrays(f, name)
+        else:
+            unpacked = Path(zf.extract(info, path.parent / ".weights"))
+            try:
+                with h5py.File(unpacked, "r") as f:
+                    check_weight_arrays(f, name)
+            finally:
+                unpacked.unlink(missing_ok=True)
+    except ModelFileError:
+        raise
+    except Exception:
+        raise fail(f"{name} has a weights file inside that is corrupt (not a readable HDF5 file)") from None
+
+
+def read_keras_config(path: Path, name: str | None = None) -> dict:
     """The decoded ``config.json`` of a ``.keras`` zip, after checking the whole archive.
+
+    ``name`` is used in messages (default: ``path``'s own).
 
     Raises
     ------
     ModelFileError
-        A possible zip bomb, a CRC error in any entry, no ``config.json`` or no weights inside,
-        an oversized or non-JSON config, or an unreadable archive.
+        An encrypted entry, a possible zip bomb, a CRC error in any entry, no ``config.json`` or
+        no weights inside, weight arrays over the limits, an oversized or non-JSON config, or an
+        unreadable archive.
     """
-    name = path.name
+    name = name or path.name
     try:
         with zipfile.ZipFile(path) as zf:
-            total = sum(info.file_size for info in zf.infolist())
-            if total > MAX_UNPACKED_BYTES:
-                raise fail(
-                    f"{name} would unpack to {total // (1024 * 1024)} MB, far more than any digit "
-                    "model; it is refused as a possible zip bomb"
-                )
-            bad = zf.testzip()  # reads every entry: CRC errors reveal corruption anywhere
-            if bad is not None:
-                raise fail(f"{name} is corrupt (the checksum of its entry {bad!r} does not match)")
+            check_zip_entries(zf, name)   # encryption, unpacked size, every CRC
             names = set(zf.namelist())
             if "config.json" not in names:
                 raise fail(f"{name} is a zip file without config.json, so it is not a Keras model")
@@ -146,27 +169,31 @@ def read_keras_config(path: Path) -> dict:
                            "far too big to be real")
             if not any(n.endswith(".h5") or n.endswith(".npz") for n in names):
                 raise fail(f"{name} has no weights file inside, so it is not a complete Keras model")
+            _check_keras_weights(zf, path, name)
             raw = zf.read("config.json")
     except ModelFileError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
-            NotImplementedError):
+            NotImplementedError, RuntimeError):
         raise fail(f"{name} is corrupt or truncated (not a readable zip archive)") from None
     return _config_object(parse_json(raw, name, "model configuration"), name)
 
 
-def read_h5_config(path: Path) -> tuple[dict, dict | None]:
+def read_h5_config(path: Path, name: str | None = None) -> tuple[dict, dict | None]:
     """``(model config, training config or None)`` of a Keras ``.h5`` file.
+
+    ``name`` is used in messages (default: ``path``'s own).
 
     Raises
     ------
     ModelFileError
-        No model in the file (weights only, or a plain HDF5 file), no weights, a damaged or
-        truncated file, an oversized or non-JSON config.
+        No model in the file (weights only, or a plain HDF5 file), no weights, weight arrays over
+        the limits (shapes are read, never data), a damaged or truncated file, an oversized or
+        non-JSON config.
     """
     import h5py
 
-    name = path.name
+    name = name or path.name
     try:
         with h5py.File(path, "r") as f:
             if "model_config" not in f.attrs:
@@ -180,6 +207,7 @@ def read_h5_config(path: Path) -> tuple[dict, dict | None]:
                              if "training_config" in f.attrs else None)
             if "model_weights" not in f and not any(isinstance(f[k], h5py.Group) for k in f):
                 raise fail(f"{name} has a model configuration but no weights, so it is incomplete")
+            check_weight_arrays(f, name)
     except ModelFileError:
         raise
     except Exception as exc:  # h5py raises OSError/KeyError/RuntimeError for damaged files

@@ -21,8 +21,9 @@ from digitpad.core.errors import ModelFileError
 from digitpad.core.modelfile import metadata as stored_metadata
 from digitpad.core.modelfile.adapt import adapt
 from digitpad.core.modelfile.formats import format_for_suffix
-from digitpad.core.modelfile.safety import check_model_file
+from digitpad.core.modelfile.safety import check_snapshot
 from digitpad.core.modelfile.sentences import fail
+from digitpad.core.modelfile.snapshot import private_snapshot
 from digitpad.core.tfsetup import keras
 
 STALE_TEMP_AGE_S = 60.0   # a temporary file of an earlier save older than this was left by a kill
@@ -96,24 +97,16 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
         not a 28x28 grey image; an output that is not 10 classes; NaN weights.
     """
     path = Path(path)
-    fmt = check_model_file(path)
     name = path.name
+    with private_snapshot(path) as copy:   # the bytes checked are the bytes Keras reads
+        fmt = check_snapshot(copy, name)
+        model = _keras_load(copy, fmt, name)
+        metadata = stored_metadata.read_snapshot_metadata(copy, name)
     k = keras()
-    try:
-        with warnings.catch_warnings():
-            # e.g. "Skipping variable loading for optimizer" for a compiled but never trained model
-            warnings.simplefilter("ignore")
-            model = k.saving.load_model(path, compile=(fmt == "keras"), safe_mode=True)
-    except Exception as exc:
-        text = " ".join(str(exc).split()) or type(exc).__name__
-        if "lambda" in text.lower() or "safe_mode" in text or "unsafe" in text.lower():
-            raise fail(f"{name} contains code that Keras refuses to load in safe mode ({text[:150]})") from None
-        raise fail(f"{name} could not be loaded by Keras: {text[:200]}") from None
     if not isinstance(model, k.Model):
         raise fail(f"{name} does not contain a Keras model")
     optimizer_state = fmt == "keras" and has_optimizer_state(model)
     adapted, adaptations = adapt(model, name)
-    metadata = stored_metadata.read_metadata(path)
     arch = metadata.get("arch") if isinstance(metadata.get("arch"), str) else None
     return LoadedModel(
         model=adapted,
@@ -124,6 +117,23 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
         optimizer_state=optimizer_state,
         name=arch or path.stem,
     )
+
+
+def _keras_load(copy: Path, fmt: str, name: str) -> Any:
+    """``keras.saving.load_model`` of the checked snapshot ``copy``, safe mode on; one sentence."""
+    k = keras()
+    try:
+        with warnings.catch_warnings():
+            # e.g. "Skipping variable loading for optimizer" for a compiled but never trained model
+            warnings.simplefilter("ignore")
+            return k.saving.load_model(copy, compile=(fmt == "keras"), safe_mode=True)
+    except RecursionError:
+        raise fail(f"{name} is nested too deeply for Keras to load") from None
+    except Exception as exc:
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        if "lambda" in text.lower() or "safe_mode" in text or "unsafe" in text.lower():
+            raise fail(f"{name} contains code that Keras refuses to load in safe mode ({text[:150]})") from None
+        raise fail(f"{name} could not be loaded by Keras: {text[:200]}") from None
 
 
 def os_error_sentence(exc: BaseException, path: Path) -> str | None:

@@ -17,8 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from digitpad.core.errors import ModelFileError
+from digitpad.core.modelfile.declared import declared_size
 from digitpad.core.modelfile.formats import read_h5_config, read_keras_config, sniff_format
+from digitpad.core.modelfile.limits import (
+    MAX_ACTIVATION,
+    check_config_structure,
+    check_param_count,
+    millions,
+)
 from digitpad.core.modelfile.sentences import fail
+from digitpad.core.modelfile.snapshot import private_snapshot
 from digitpad.core.tfsetup import keras
 
 # Layers that carry or call arbitrary code, or load code/graphs from elsewhere.
@@ -237,8 +245,44 @@ class ConfigWalker:
             )
 
 
+def check_snapshot(copy: Path, name: str) -> str:
+    """Check the private snapshot ``copy`` of the model file called ``name``; its format.
+
+    In order: the format (magic bytes); the archive or HDF5 structure with the declared sizes
+    (:mod:`~digitpad.core.modelfile.limits`); the config's nesting, layer count and ``__numpy__``
+    values; the security audit (:class:`ConfigWalker`); the weights and layer outputs the config
+    declares (:mod:`~digitpad.core.modelfile.declared`). Keras is never involved.
+    """
+    fmt = sniff_format(copy, name)
+    training = None
+    if fmt == "keras":
+        config = read_keras_config(copy, name)
+    else:
+        config, training = read_h5_config(copy, name)
+    check_config_structure(config, name)
+    ConfigWalker(name).walk(config)
+    if training is not None:
+        # digitpad loads .h5 files with compile=False, so Keras never deserialises the training
+        # config; still refuse any serialized code in it (Keras 2 names optimizers "Custom>SGD",
+        # so the class allow-list does not apply here).
+        check_config_structure(training, name)
+        ConfigWalker(name, strict_classes=False).walk(training)
+    if not isinstance(config.get("class_name"), str) or not isinstance(config.get("config"), (dict, list)):
+        raise fail(f"{name} has a model configuration without a model class, so it is not a Keras model")
+    tally = declared_size(config, name)
+    check_param_count(tally.params, name)
+    if tally.largest_output > MAX_ACTIVATION:
+        raise fail(f"{name} has a layer that outputs {millions(tally.largest_output)} numbers for "
+                   f"one image, far more than any digit model (the limit is "
+                   f"{millions(MAX_ACTIVATION)})")
+    return fmt
+
+
 def check_model_file(path: str | os.PathLike) -> str:
     """Inspect a model file before Keras sees it, without deserialising anything.
+
+    The file is read once into a private snapshot (:func:`~digitpad.core.modelfile.snapshot.
+    private_snapshot`) and the snapshot is checked (:func:`check_snapshot`).
 
     Parameters
     ----------
@@ -253,28 +297,15 @@ def check_model_file(path: str | os.PathLike) -> str:
     Raises
     ------
     ModelFileError
-        The file is missing, a folder, empty, truncated or corrupt, not a Keras model (e.g. a PNG
-        renamed ``.h5``, weights only, a zip without ``config.json``), or its configuration names a
-        Lambda-like layer, serialized Python code, a module outside Keras, a custom registered object
-        or a class that is not a standard Keras one.
+        The file is missing, a folder, not a regular file (a FIFO, a device), empty, truncated or
+        corrupt, not a Keras model (e.g. a PNG renamed ``.h5``, weights only, a zip without
+        ``config.json``), over a size limit (weights, layers, nesting, unpacked size, layer
+        outputs), or its configuration names a Lambda-like layer, serialized Python code, a module
+        outside Keras, a custom registered object or a class that is not a standard Keras one.
     """
     path = Path(path)
-    name = path.name
-    fmt = sniff_format(path)
-    if fmt == "keras":
-        config = read_keras_config(path)
-        ConfigWalker(name).walk(config)
-    else:
-        config, training = read_h5_config(path)
-        ConfigWalker(name).walk(config)
-        if training is not None:
-            # digitpad loads .h5 files with compile=False, so Keras never deserialises the training
-            # config; still refuse any serialized code in it (Keras 2 names optimizers "Custom>SGD",
-            # so the class allow-list does not apply here).
-            ConfigWalker(name, strict_classes=False).walk(training)
-    if not isinstance(config.get("class_name"), str) or not isinstance(config.get("config"), (dict, list)):
-        raise fail(f"{name} has a model configuration without a model class, so it is not a Keras model")
-    return fmt
+    with private_snapshot(path) as copy:
+        return check_snapshot(copy, path.name)
 
 
-__all__ = ["CODE_LAYERS", "ConfigWalker", "check_model_file", "looks_like_bytecode"]
+__all__ = ["CODE_LAYERS", "ConfigWalker", "check_model_file", "check_snapshot", "looks_like_bytecode"]
