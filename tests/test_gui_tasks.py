@@ -125,3 +125,36 @@ def test_low_priority_task_runs_niced_with_short_switch_interval(qtbot, runner, 
 def test_shared_runner_is_one_per_application(qtbot):
     assert shared_runner() is shared_runner()
     assert shared_runner().parent() is QApplication.instance()
+
+
+def test_a_warning_in_a_task_is_printed(qtbot, runner, capfd):
+    import warnings
+
+    def warns():
+        warnings.warn("this data set is tiny", UserWarning, stacklevel=1)
+        return 1
+
+    runner.start(warns, name="warns")
+    qtbot.waitUntil(lambda: not runner.busy(), timeout=10_000)
+    assert "UserWarning: this data set is tiny" in capfd.readouterr().err
+
+
+def test_quitting_the_app_stops_and_awaits_the_shared_runners_tasks(qtbot):
+    from digitpad.gui import app as app_module
+
+    qapp = app_module._application([])
+    try:
+        stop = threading.Event()
+        ended = []
+
+        def loop():
+            while not stop.wait(0.01):
+                pass
+            ended.append(True)
+
+        task = shared_runner().start(loop, name="train", stop=stop.set)
+        qapp.aboutToQuit.emit()  # what QApplication.quit() emits before the event loop ends
+        assert stop.is_set() and ended == [True]  # stopped and awaited, in that call
+        qtbot.waitUntil(lambda: not task.running, timeout=10_000)
+    finally:
+        qapp.aboutToQuit.disconnect(app_module.stop_tasks)

@@ -331,22 +331,6 @@ def test_box_stats():
     assert st["high"] == pytest.approx(0.4) and st["low"] == pytest.approx(0.1)
 
 
-def test_box_plot_axis_is_in_percent(qtbot):
-    """Bug 7: the axis said % but spanned 0–0.8."""
-    from digitpad.gui.kfold_view import BoxPlot
-
-    box = BoxPlot()
-    qtbot.addWidget(box)
-    assert "%" in box.getPlotItem().getAxis("left").labelText
-    assert box.getPlotItem().viewRange()[1] == pytest.approx([0.0, 100.0], abs=3.0)
-    box.set_values([0.97, 0.975, 0.98])
-    low, high = box.getPlotItem().viewRange()[1]
-    assert 90 < low < 97 and 98 < high < 100.5
-    assert sorted(np.round(box.points_item.getData()[1], 6)) == [97.0, 97.5, 98.0]
-    box.clear_values()
-    assert box.getPlotItem().viewRange()[1] == pytest.approx([0.0, 100.0], abs=3.0)
-
-
 @pytest.mark.slow
 def test_kfold_dialog_says_the_fold_and_records_the_runs(tab, qtbot):
     """Bug 7: the progress line did not say which fold; k-fold runs were not in the history."""

@@ -6,40 +6,33 @@ from __future__ import annotations
 import gc
 import os
 import threading
-import time
 
 import pytest
 
 pytest.importorskip("pytestqt")
 
-from digitpad.gui import workers  # noqa: E402
+from gui_train_support import finish, make_tab, wait_idle  # noqa: E402
+
 from digitpad.gui.train_tab import TrainTab  # noqa: E402
 
-
-def make_tab(qtbot, *, epochs: int = 1, limit: int = 1500) -> TrainTab:
-    tab = TrainTab()
-    qtbot.addWidget(tab)
-    tab.errors = []
-    tab._show_error = lambda title, text: tab.errors.append((title, text))
-    tab.arch_combo.setCurrentIndex(tab.arch_combo.findData("fast"))
-    tab.epochs_spin.setValue(epochs)
-    tab.limit_spin.setValue(limit)
-    tab.config_overrides["test_limit"] = 300
-    return tab
+pytestmark = pytest.mark.slow  # every test here trains (or tries to) with Keras
 
 
 @pytest.fixture
 def tab(qtbot):
     t = make_tab(qtbot)
     yield t
-    t.shutdown()
-    assert workers.wait_all_jobs(60000)
+    finish(qtbot, t)
 
 
 def assert_idle(tab: TrainTab) -> None:
     assert not tab.is_training()
     assert tab.start_button.isEnabled()
     assert not tab.stop_button.isEnabled()
+
+
+def status(tab: TrainTab) -> str:
+    return str(tab.current_result().status.value)
 
 
 def thread_counts() -> tuple[int, int]:
@@ -61,28 +54,28 @@ def rss_mb() -> float:
     return 0.0
 
 
-def test_missing_data_source_is_reported(tab, tmp_path):
+def test_missing_data_source_is_reported(tab, qtbot, tmp_path):
     tab.set_data_source(str(tmp_path / "no-such-folder"))
     tab.start_training()
-    assert tab.wait_finished(60000)
+    wait_idle(qtbot, tab, 60000)
     assert_idle(tab)
     assert len(tab.errors) == 1
     title, text = tab.errors[0]
     assert title == "Training failed"
     assert "no-such-folder" in text and "\n" not in text and "Traceback" not in text
-    assert "Training failed" in tab.progress.log.toPlainText()
+    assert "Training failed" in tab.results.progress.log.toPlainText()
     assert tab.current_model() is None and not tab.has_unsaved_model()
 
 
-def test_unexpected_worker_exception_is_shown(tab, monkeypatch):
-    import digitpad.core.training as training
+def test_unexpected_worker_exception_is_shown(tab, qtbot, monkeypatch):
+    from digitpad.core.training import TrainingSession
 
     def boom(self):
         raise RuntimeError("simulated engine failure")
 
-    monkeypatch.setattr(training.Trainer, "run", boom)
+    monkeypatch.setattr(TrainingSession, "run", boom)
     tab.start_button.click()
-    assert tab.wait_finished(60000)
+    wait_idle(qtbot, tab, 60000)
     assert_idle(tab)
     assert tab.errors and "simulated engine failure" in tab.errors[0][1]
     assert "simulated engine failure" in tab.result_label.text()
@@ -90,58 +83,59 @@ def test_unexpected_worker_exception_is_shown(tab, monkeypatch):
     monkeypatch.undo()
     tab.errors.clear()
     tab.start_training()
-    assert tab.wait_finished(120000)
-    assert tab.errors == [] and tab.current_result().reason == "completed"
+    wait_idle(qtbot, tab)
+    assert tab.errors == [] and status(tab) == "completed"
 
 
-def test_absurd_learning_rate_reports_nan_reason(tab):
-    tab.optimizer_combo.setCurrentText("sgd")
-    tab.lr_spin.setValue(1e6)
-    assert tab.lr_spin.value() == pytest.approx(1e6)
+def test_absurd_learning_rate_reports_nan_reason(tab, qtbot):
+    tab.form.optimizer_combo.setCurrentText("sgd")
+    tab.form.lr_spin.setValue(1e6)
+    assert tab.form.lr_spin.value() == pytest.approx(1e6)
     tab.start_training()
-    assert tab.wait_finished(120000)
+    wait_idle(qtbot, tab)
     assert_idle(tab)
     result = tab.current_result()
-    assert any(w in result.reason for w in ("NaN", "infinite", "diverged"))
+    assert status(tab) == "diverged"
     assert tab.errors, "the NaN reason must be shown"
     assert result.reason in tab.errors[0][1]
-    assert result.reason in tab.progress.log.toPlainText()
+    assert result.reason in tab.results.progress.log.toPlainText()
     # a model that diverged in its first epoch is neither offered nor counted as unsaved work
     assert tab.current_model() is None
     assert not tab.has_unsaved_model()
     assert not tab.save_button.isEnabled() and not tab.use_button.isEnabled()
-    assert tab.history_table.rowCount() == 1
+    assert tab.results.history_table.rowCount() == 1
 
 
-def test_stop_in_first_batch_and_batch_larger_than_data(tab):
-    tab.limit_spin.setValue(200)
-    tab.val_spin.setValue(0.0)
-    tab.batch_spin.setValue(5000)
+def test_stop_in_first_batch_and_batch_larger_than_data(tab, qtbot):
+    tab.form.limit_spin.setValue(200)
+    tab.form.val_spin.setValue(0.0)
+    tab.form.batch_spin.setValue(5000)
     tab.start_training()
     tab.request_stop()  # before the first batch has even run
     tab.request_stop()
-    assert tab.wait_finished(60000)
+    wait_idle(qtbot, tab, 60000)
     assert_idle(tab)
     assert tab.errors == []
-    result = tab.current_result()
-    assert result.stopped and result.epochs_done == 0
+    assert status(tab) == "stopped" and tab.current_result().epochs_done == 0
+    assert "stopped by user before its first batch" in tab.result_label.text()
     # now let it run: batch size 5000 > 200 images is clamped with a message, not an error
     tab.start_training()
-    assert tab.wait_finished(60000)
+    wait_idle(qtbot, tab, 60000)
     assert tab.errors == []
-    assert tab.current_result().reason == "completed"
-    assert "larger than the 200 training images" in tab.progress.log.toPlainText()
+    assert status(tab) == "completed"
+    assert "larger than the 200 training images" in tab.results.progress.log.toPlainText()
 
 
 def test_twenty_start_stop_cycles_do_not_leak(qtbot):
     tab = make_tab(qtbot, epochs=50, limit=600)
-    tab.val_spin.setValue(0.0)
+    tab.form.val_spin.setValue(0.0)
+    batches = lambda: tab.results.plots.point_counts()["batch_loss"]  # noqa: E731
     # warm up once (TensorFlow import, first graph) before taking the baseline
     tab.start_training()
-    qtbot.waitUntil(lambda: tab.plots.point_counts()["batch_loss"] > 0, timeout=90000)
+    qtbot.waitUntil(lambda: batches() > 0, timeout=90000)
     tab.request_stop()
-    assert tab.wait_finished(60000)
-    assert workers.wait_all_jobs(60000)
+    wait_idle(qtbot, tab, 60000)
+    assert tab.runner.wait_all(60000)
     gc.collect()
     py0, os0 = thread_counts()
     rss0 = rss_mb()
@@ -149,73 +143,76 @@ def test_twenty_start_stop_cycles_do_not_leak(qtbot):
         tab.start_button.click()
         assert tab.is_training()
         if cycle % 2:
-            qtbot.waitUntil(lambda: tab.plots.point_counts()["batch_loss"] > 0, timeout=60000)
+            qtbot.waitUntil(lambda: batches() > 0, timeout=60000)
         tab.stop_button.click()
         tab.stop_button.click()
-        assert tab.wait_finished(60000), f"cycle {cycle} did not stop"
+        wait_idle(qtbot, tab, 60000)
         assert_idle(tab)
-    assert workers.wait_all_jobs(60000)
+    assert tab.runner.wait_all(60000)
     gc.collect()
     assert tab.errors == []
-    assert tab.history_table.rowCount() == 21
-    assert workers.live_jobs() == []
+    assert tab.results.history_table.rowCount() == 21
+    assert tab.runner.tasks() == []
     py1, os1 = thread_counts()
     growth = rss_mb() - rss0
     print(f"20 start/stop cycles: RSS growth {growth:.1f} MB, Python threads {py0}->{py1}, OS threads {os0}->{os1}")
     assert py1 <= py0
     assert os1 <= os0 + 2, f"OS threads {os0} -> {os1}"
     assert growth < 300, f"RSS grew {growth:.0f} MB over 20 cycles"
-    tab.shutdown()
+    finish(qtbot, tab)
 
 
-def test_shutdown_while_training_stops_cleanly(qtbot):
+def test_shutdown_while_training_stops_the_run(qtbot):
     tab = make_tab(qtbot, epochs=50, limit=1500)
     py0, _ = thread_counts()
     tab.start_training()
-    qtbot.waitUntil(lambda: tab.plots.point_counts()["batch_loss"] >= 2, timeout=90000)
-    t0 = time.monotonic()
+    qtbot.waitUntil(lambda: tab.results.plots.point_counts()["batch_loss"] >= 2, timeout=90000)
     tab.shutdown()
-    assert time.monotonic() - t0 < 30
-    assert not tab.is_training()
-    assert workers.live_jobs() == []
+    wait_idle(qtbot, tab, 60000)
+    assert tab.runner.wait_all(60000) and tab.runner.tasks() == []
     assert thread_counts()[0] <= py0
     result = tab.current_result()
-    assert result is not None and result.stopped
+    assert status(tab) == "stopped" and result.epochs_done < 50
     assert tab.has_unsaved_model()  # the stopped run's model is kept for a save prompt
     assert tab.errors == []
+    finish(qtbot, tab)
 
 
-def test_save_while_training_stops_and_saves(qtbot, tmp_path, monkeypatch):
+def test_save_while_training_stops_and_saves(qtbot, tmp_path):
     tab = make_tab(qtbot, epochs=50, limit=1500)
     target = tmp_path / "while-training.keras"
-    monkeypatch.setattr("digitpad.gui.train_tab.QFileDialog.getSaveFileName",
-                        lambda *a, **k: (str(target), "Keras model (*.keras)"))
+    tab.save_answers.append((str(target), "Keras model (*.keras)"))
     tab.start_training()
-    qtbot.waitUntil(lambda: tab.plots.point_counts()["batch_loss"] >= 2, timeout=90000)
-    assert tab.save_model_interactive() is True
+    qtbot.waitUntil(lambda: tab.results.plots.point_counts()["batch_loss"] >= 2, timeout=90000)
+    with qtbot.waitSignal(tab.model_saved, timeout=120000):
+        assert tab.save_model_interactive() is True
     assert not tab.is_training() and target.exists()
+    assert status(tab) == "stopped"
     assert not tab.has_unsaved_model()
-    tab.shutdown()
+    finish(qtbot, tab)
 
 
-def test_save_to_unwritable_place_keeps_model(tab, tmp_path, monkeypatch):
+def test_save_to_unwritable_place_keeps_model(tab, qtbot, tmp_path):
     tab.start_training()
-    assert tab.wait_finished(120000)
+    wait_idle(qtbot, tab)
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the folder should be")  # unwritable even for root
-    monkeypatch.setattr("digitpad.gui.train_tab.QFileDialog.getSaveFileName",
-                        lambda *a, **k: (str(blocker / "m.keras"), "Keras model (*.keras)"))
-    assert tab.save_model_interactive() is False
-    assert tab.errors and tab.errors[0][0] == "Cannot save the model"
-    assert "still in memory" in tab.errors[0][1] and "Traceback" not in tab.errors[0][1]
+    tab.save_answers.append((str(blocker / "m.keras"), "Keras model (*.keras)"))
+    with qtbot.waitSignal(tab.current.failed, timeout=60000) as failed:
+        assert tab.save_model_interactive() is True
+    assert failed.args[0] == "Save failed"
+    log = tab.results.progress.log.toPlainText()
+    assert "Cannot save the model" in log and "still in memory" in log and "Traceback" not in log
     assert tab.has_unsaved_model() and tab.current_model() is not None
+    assert tab.save_button.isEnabled()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-folder"]
 
 
-def test_save_with_bad_suffix_gets_keras_suffix(tab, tmp_path, monkeypatch):
+def test_save_with_bad_suffix_gets_the_filter_suffix(tab, qtbot, tmp_path):
     tab.start_training()
-    assert tab.wait_finished(120000)
-    monkeypatch.setattr("digitpad.gui.train_tab.QFileDialog.getSaveFileName",
-                        lambda *a, **k: (str(tmp_path / "mymodel"), "Legacy HDF5 model (*.h5)"))
-    assert tab.save_model_interactive() is True
+    wait_idle(qtbot, tab)
+    tab.save_answers.append((str(tmp_path / "mymodel"), "Legacy HDF5 model (*.h5)"))
+    with qtbot.waitSignal(tab.model_saved, timeout=60000) as saved:
+        assert tab.save_model_interactive() is True
+    assert saved.args == [str(tmp_path / "mymodel.h5")]
     assert (tmp_path / "mymodel.h5").exists()

@@ -16,18 +16,19 @@ def test_train_the_model_in_use_further(qtbot, window, model_file):  # noqa: F81
     tab = window.train_tab
     assert window.tabs.currentWidget() is tab
     assert tab.base_model() == str(model_file)
-    assert "saved optimizer state" in tab.base_label.text()
-    tab.arch_combo.setCurrentIndex(tab.arch_combo.findData("fast"))
-    tab.epochs_spin.setValue(1)
-    tab.limit_spin.setValue(1500)
-    tab.config_overrides["test_limit"] = 500
+    assert "saved optimizer state" in tab.form.base_label.text()
+    form = tab.form
+    form.arch_combo.setCurrentIndex(form.arch_combo.findData("fast"))
+    form.epochs_spin.setValue(1)
+    form.limit_spin.setValue(300)
+    tab.config_overrides["test_limit"] = 300
     tab.start_training()
-    assert tab.wait_finished(120_000)
+    qtbot.waitUntil(lambda: not tab.is_training(), timeout=120_000)
     result = tab.current_result()
-    assert result.reason == "completed", window.errors
+    assert str(result.status.value) == "completed", window.errors
     # the same optimizer went on counting: the run continued the file's model
     assert int(result.model.optimizer.iterations.numpy()) > before
-    assert "from fast_small.keras" in tab.progress.log.toPlainText()
+    assert "from fast_small.keras" in tab.results.progress.log.toPlainText()
     assert tab.has_unsaved_model()
     # closing the window (test teardown) asks to save the new model: discard it
     from PySide6.QtWidgets import QMessageBox

@@ -134,6 +134,9 @@ def test_settings_persist_geometry_recent_files_and_view(qtbot, make_window, tmp
     second._fill_recent_menu()
     items = [a for a in second.recent_menu.actions() if a.data()]
     assert [a.data() for a in items] == [str(model)]
+    with qtbot.waitSignal(second.model_failed, timeout=60_000):
+        items[0].trigger()  # opens that file (not a real model: refused with a message)
+    assert second.errors and second.errors[-1][0] == "Cannot open model"
     clear = [a for a in second.recent_menu.actions() if a.text() == "Clear Menu"][0]
     clear.trigger()
     second._fill_recent_menu()

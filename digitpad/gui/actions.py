@@ -115,7 +115,8 @@ def build_menus(win: MainWindow) -> None:
     help_menu.addAction(win.about_action)
 
 
-def fill_recent_menu(menu: QMenu, files: list[str], open_slot: Callable, clear_slot: Callable) -> None:
+def fill_recent_menu(menu: QMenu, files: list[str], open_file: Callable[[str], None],
+                     clear: Callable[[], None]) -> None:
     """Refill the Open Recent menu: one action per file (data = its path), then Clear Menu."""
     menu.clear()
     for path in files:
@@ -124,13 +125,13 @@ def fill_recent_menu(menu: QMenu, files: list[str], open_slot: Callable, clear_s
         action.setStatusTip(path)
         action.setData(path)
         action.setEnabled(Path(path).exists())
-        action.triggered.connect(open_slot)
+        action.triggered.connect(lambda _checked=False, chosen=path: open_file(chosen))
     if not files:
         menu.addAction("No recent models").setEnabled(False)
     menu.addSeparator()
     clear = menu.addAction("Clear Menu")
     clear.setEnabled(bool(files))
-    clear.triggered.connect(clear_slot)
+    clear.triggered.connect(lambda _checked=False: clear())
 
 
 def about_html() -> str:

@@ -15,8 +15,8 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QWidget
 
 import digitpad.gui.qtcompat  # noqa: F401  (PySide6 emit() refcount work-around)
@@ -26,7 +26,15 @@ from digitpad.gui.actions import MNIST_ATTRIBUTION, about_html, build_menus, fil
 from digitpad.gui.current_model import SAVE_FAILED, CurrentModel, tensorflow_loaded
 from digitpad.gui.file_open import ask_open_path, ask_save_path, dropped_file, is_model_path
 from digitpad.gui.recognize_tab import RecognizeTab
-from digitpad.gui.settings import add_recent_file, app_settings, recent_files
+from digitpad.gui.settings import (
+    add_recent_file,
+    app_settings,
+    clear_recent_files,
+    recent_files,
+    restore_window_state,
+    save_window_state,
+)
+from digitpad.gui.tab_status import TabStatus
 from digitpad.gui.tasks import TaskRunner, shared_runner
 from digitpad.gui.train_tab import TrainTab
 
@@ -65,7 +73,6 @@ class MainWindow(QMainWindow):
         self.runner = runner if runner is not None else shared_runner()
         self.current = CurrentModel(self.runner, self)
         self.last_error: tuple[str, str] | None = None
-        self._messages: dict[QWidget, str] = {}
         self._shown_entry = None      # the entry model_ready was last emitted for
         self._startup_load = False    # the running load is the start-up one: no dialog on failure
         self._user_path: str | None = None  # a file the user opened: goes to the recent list
@@ -83,6 +90,7 @@ class MainWindow(QMainWindow):
         self.tabs.setTabToolTip(0, "Draw a digit and see what the model thinks (Ctrl+1)")
         self.tabs.setTabToolTip(1, "Train a network on MNIST and watch it learn (Ctrl+2)")
         self.setCentralWidget(self.tabs)
+        self.status = TabStatus(self.statusBar(), self.tabs, self.recognize_tab)
         self.current.changed.connect(self._on_model_changed)
         self.current.failed.connect(self._on_model_failed)
         self.current.saved.connect(self._on_model_saved)
@@ -92,7 +100,7 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._on_tab_changed)
 
         build_menus(self)
-        self._restore_settings()
+        restore_window_state(self, self._settings)
         self.recognize_tab.preview.steps_toggled.connect(self._on_steps_toggled)
         self._on_tab_changed(self.tabs.currentIndex())
 
@@ -113,7 +121,7 @@ class MainWindow(QMainWindow):
                 "File → Open Model… or train one in the Train tab."
             )
             self.recognize_tab.set_no_model(text)  # said once: the Recognize tab's headline
-            self._say("")
+            self.status.say("")
             self.model_failed.emit(text)
             return
         self._load(str(path), startup=True)
@@ -127,13 +135,13 @@ class MainWindow(QMainWindow):
 
     def use_model(self, model, name: str, metadata: dict | None = None, path: str | None = None) -> None:
         """Use an in-memory Keras model (adapted, softmax, input (28,28,1)) in the Recognize tab."""
-        self._say(f"Preparing model {name}…")
+        self.status.say(f"Preparing model {name}…")
         self.current.use(model, name, dict(metadata or {}), path=path, saved=path is not None)
 
     def open_image(self, path: str) -> None:
         """Read an image file in a worker, show it on the pad and recognise the file's own array."""
         self._image_request += 1
-        self._say(f"Reading {Path(path).name}…")
+        self.status.say(f"Reading {Path(path).name}…")
         self.runner.start(
             load_image, str(path), name="open-image",
             on_done=partial(self._on_image_loaded, self._image_request, str(path)),
@@ -158,9 +166,9 @@ class MainWindow(QMainWindow):
         text = f"Loading model {Path(path).name}…" if tensorflow_loaded() else "Loading TensorFlow…"
         if self.current.predictor is None:
             self.recognize_tab.set_no_model(text)  # said once: the Recognize tab's headline
-            self._say("")
+            self.status.say("")
         else:
-            self._say(text)
+            self.status.say(text)
         self.current.load_file(path)
 
     @Slot()
@@ -181,7 +189,7 @@ class MainWindow(QMainWindow):
         message = f"Model ready: {entry.name}"
         if entry.adaptations:
             message += " (adapted: " + "; ".join(entry.adaptations) + ")"
-        self._say(message)
+        self.status.say(message)
         self.model_ready.emit(entry.name)
 
     @Slot(str, str)
@@ -190,16 +198,16 @@ class MainWindow(QMainWindow):
             return
         if title == SAVE_FAILED:
             self._close_after_save = False
-            self._say("The model was not saved.")
+            self.status.say("The model was not saved.")
             self._show_error(title, reason)
             return
         startup, self._startup_load, self._user_path = self._startup_load, False, None
         name = self.current_model_name()
         if name is not None:
-            self._say(f"The model was not opened; still using {name}.")
+            self.status.say(f"The model was not opened; still using {name}.")
         else:
             self.recognize_tab.set_no_model(f"No model: {reason}")
-            self._say("")
+            self.status.say("")
         if not startup:
             self._show_error(title, reason)
         self.model_failed.emit(reason)
@@ -207,7 +215,7 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_model_saved(self, path: str) -> None:
         add_recent_file(path, self._settings)
-        self._say(f"Saved {Path(path).name}")
+        self.status.say(f"Saved {Path(path).name}")
         if self._close_after_save:
             self._close_after_save = False
             QTimer.singleShot(0, self.close)
@@ -221,13 +229,13 @@ class MainWindow(QMainWindow):
             return
         entry = self.current.entry
         if entry is None:
-            self._say("Nothing to save: no model is in use yet.")
+            self.status.say("Nothing to save: no model is in use yet.")
             return
         stem = Path(entry.path).stem if entry.path else "digitpad-" + (
             re.sub(r"\W+", "-", entry.name).strip("-") or "model")
         path = ask_save_path(self, self._settings, f"{stem}.keras")
         if path:
-            self._say(f"Saving {Path(path).name}…")
+            self.status.say(f"Saving {Path(path).name}…")
             self.current.save(path)
 
     @Slot()
@@ -238,7 +246,7 @@ class MainWindow(QMainWindow):
             return
         self.train_tab.set_base_model(path)
         self.tabs.setCurrentWidget(self.train_tab)
-        self._say(f"The next run continues {Path(path).name}; press Start.", self.train_tab)
+        self.status.say(f"The next run continues {Path(path).name}; press Start.", self.train_tab)
 
     # --------------------------------------------------------------- images
     def _on_image_loaded(self, request: int, path: str, arr: np.ndarray) -> None:
@@ -250,13 +258,13 @@ class MainWindow(QMainWindow):
         except ValueError:
             self._show_error("Cannot open image", f"{Path(path).name} holds no picture.")
             return
-        self._say(f"Opened image {Path(path).name}")
+        self.status.say(f"Opened image {Path(path).name}")
         self.image_opened.emit(path)
 
     def _on_image_failed(self, request: int, path: str, reason: str) -> None:
         if self._closing or request != self._image_request:
             return
-        self._say(f"{Path(path).name} was not opened.")
+        self.status.say(f"{Path(path).name} was not opened.")
         self._show_error("Cannot open image", reason)
 
     # ---------------------------------------------------------------- slots
@@ -264,11 +272,11 @@ class MainWindow(QMainWindow):
     def _on_use_model_requested(self, name: str) -> None:
         """The Train tab has handed a copy of its model to ``current``: show Recognize."""
         self.tabs.setCurrentWidget(self.recognize_tab)
-        self._say(f"Preparing model {name}…")
+        self.status.say(f"Preparing model {name}…")
 
     @Slot(str)
     def _on_train_status(self, text: str) -> None:
-        self._say(text, self.train_tab)
+        self.status.say(text, self.train_tab)
 
     @Slot(bool)
     def _on_training_state(self, running: bool) -> None:
@@ -282,25 +290,6 @@ class MainWindow(QMainWindow):
         tab = self.tabs.widget(index)
         for action in (self.undo_action, self.redo_action, self.clear_action):
             action.setEnabled(tab is self.recognize_tab)
-        text = self._messages.get(tab, "")
-        if text:
-            self.statusBar().showMessage(text)
-        else:
-            self.statusBar().clearMessage()
-
-    def _say(self, text: str, tab: QWidget | None = None) -> None:
-        """Status-bar message of ``tab`` (default: Recognize); shown now if that tab is visible.
-
-        Messages of the Recognize tab are about the model in use and files opened; they are
-        shown at once whichever tab is visible (the user just asked for them).
-        """
-        tab = tab if tab is not None else self.recognize_tab
-        self._messages[tab] = text
-        if tab is self.tabs.currentWidget() or tab is self.recognize_tab:
-            if text:
-                self.statusBar().showMessage(text)
-            else:
-                self.statusBar().clearMessage()
 
     @Slot()
     def _toggle_steps(self) -> None:
@@ -325,19 +314,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _fill_recent_menu(self) -> None:
-        fill_recent_menu(self.recent_menu, recent_files(self._settings), self._open_recent,
-                         self._clear_recent)
-
-    @Slot()
-    def _open_recent(self) -> None:
-        action = self.sender()
-        if isinstance(action, QAction) and action.data():
-            self.open_model(str(action.data()))
-
-    @Slot()
-    def _clear_recent(self) -> None:
-        self._settings.setValue("recent/models", [])
-        self._settings.sync()
+        fill_recent_menu(self.recent_menu, recent_files(self._settings), self.open_model,
+                         partial(clear_recent_files, self._settings))
 
     @Slot()
     def _show_about(self) -> None:
@@ -377,24 +355,9 @@ class MainWindow(QMainWindow):
         self.open_path(path)
 
     # -------------------------------------------------------- settings/close
-    def _restore_settings(self) -> None:
-        geometry = self._settings.value("window/geometry", QByteArray(), type=QByteArray)
-        if geometry.isEmpty() or not self.restoreGeometry(geometry):
-            self.resize(1120, 760)
-        state = self._settings.value("window/state", QByteArray(), type=QByteArray)
-        if not state.isEmpty():
-            self.restoreState(state)
-        steps = self._settings.value("view/steps", False, type=bool)
-        self.show_steps_action.setChecked(steps)
-        self.recognize_tab.preview.set_steps_visible(steps)
-        self.tabs.setCurrentIndex(self._settings.value("window/tab", 0, type=int))
-
     def save_settings(self) -> None:
         """Write window geometry, state and tab to the settings file."""
-        self._settings.setValue("window/geometry", self.saveGeometry())
-        self._settings.setValue("window/state", self.saveState())
-        self._settings.setValue("window/tab", self.tabs.currentIndex())
-        self._settings.sync()
+        save_window_state(self, self._settings)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Ask about a running training and an unsaved model; nothing here blocks or spins.
@@ -413,7 +376,7 @@ class MainWindow(QMainWindow):
             if answer == buttons.Yes:
                 self._close_when_stopped = True
                 tab.request_stop()
-                self._say("Stopping training…", self.tabs.currentWidget())
+                self.status.say("Stopping training…", self.tabs.currentWidget())
             event.ignore()
             return
         if tab.has_unsaved_model():

@@ -10,8 +10,12 @@ temporary folder (``tests/conftest.py``).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QByteArray, QSettings
+
+if TYPE_CHECKING:
+    from digitpad.gui.main_window import MainWindow
 
 from digitpad.core.paths import user_config_dir
 
@@ -45,3 +49,32 @@ def add_recent_file(path: str, settings: QSettings | None = None) -> list[str]:
     settings.setValue("recent/models", files)
     settings.sync()
     return files
+
+
+def clear_recent_files(settings: QSettings | None = None) -> None:
+    """Empty the recent-files list."""
+    settings = settings or app_settings()
+    settings.setValue("recent/models", [])
+    settings.sync()
+
+
+def restore_window_state(win: MainWindow, settings: QSettings) -> None:
+    """Geometry, dock/toolbar state, visible tab and the steps view of ``win`` as last saved."""
+    geometry = settings.value("window/geometry", QByteArray(), type=QByteArray)
+    if geometry.isEmpty() or not win.restoreGeometry(geometry):
+        win.resize(1120, 760)
+    state = settings.value("window/state", QByteArray(), type=QByteArray)
+    if not state.isEmpty():
+        win.restoreState(state)
+    steps = settings.value("view/steps", False, type=bool)
+    win.show_steps_action.setChecked(steps)
+    win.recognize_tab.preview.set_steps_visible(steps)
+    win.tabs.setCurrentIndex(settings.value("window/tab", 0, type=int))
+
+
+def save_window_state(win: MainWindow, settings: QSettings) -> None:
+    """Write ``win``'s geometry, state and visible tab (read back by restore_window_state)."""
+    settings.setValue("window/geometry", win.saveGeometry())
+    settings.setValue("window/state", win.saveState())
+    settings.setValue("window/tab", win.tabs.currentIndex())
+    settings.sync()

@@ -39,6 +39,7 @@ import sys
 import threading
 import time
 import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -148,6 +149,7 @@ class TaskRunner(QObject):
             )
         task._job = (fn, args, throttle)
         worker = create_worker(self._body, task, _start_thread=False, _ignore_errors=True)
+        worker.warned.connect(self._on_warned)
         task._worker = worker
         self._tasks[task.id] = task
         (self._low_pool if low_priority else self._pool).start(worker)
@@ -220,6 +222,12 @@ class TaskRunner(QObject):
         task._ended.set()
 
     # ------------------------------------------------------------- GUI thread
+    @Slot(tuple)
+    def _on_warned(self, warning: tuple) -> None:
+        """superqt routes a worker's warnings here instead of printing them: print them."""
+        message, category, filename, lineno, _file, line = warning
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
     @Slot(int, object)
     def _on_progress(self, task_id: int, batch: list) -> None:
         task = self._tasks.get(task_id)

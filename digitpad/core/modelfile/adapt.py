@@ -1,10 +1,14 @@
 """Adapting a loaded model to digitpad's convention: input float32 ``(N, 28, 28, 1)`` in [0, 1],
 output softmax probabilities ``(N, 10)``.
 
-Flat ``(784,)`` and ``(28, 28)`` inputs get a ``Reshape`` in front, a logits (or other non-probability)
-output gets a ``Softmax`` behind; a compiled model's loss is mapped to work on probabilities. Models
-that cannot be adapted (not a 28x28 grey image input, not 10 classes, NaN weights or outputs) are
-refused with one sentence.
+In front: flat ``(784,)`` and ``(28, 28)`` inputs get a ``Reshape``; a model that wants raw 0-255
+pixels (an integer input such as ``uint8``, or its own ``Rescaling(1/255)`` first) gets
+``Rescaling(255)``. Behind, by what the output is: softmax probabilities stay as they are; logits
+get a ``Softmax`` (a compiled model's loss is mapped to work on probabilities); independent sigmoid
+scores are divided by their sum (a softmax would flatten them); float16/bfloat16 outputs are cast
+to float32 (never a second softmax). Every adaptation is reported in words. Models that cannot be
+adapted (not one 28x28 grey image input, not 10 classes, NaN weights or outputs) are refused with
+one sentence.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from digitpad.core.modelfile.layers import sum_normalization
 from digitpad.core.modelfile.sentences import fail
 from digitpad.core.tfsetup import keras
 
@@ -119,15 +124,73 @@ def _check_weights(model: Any, name: str) -> None:
             raise fail(f"{name} cannot be used: its weights contain NaN or infinite values ({w.path})")
 
 
-def _outputs_probabilities(model: Any, in_shape: tuple, name: str) -> bool:
-    """Run the probe inputs: True when the outputs already are probabilities; refuse NaN/inf."""
+def _first_layer(model: Any) -> Any:
+    """The first layer that processes the input (skipping InputLayers, entering nested models)."""
+    k = keras()
+    for layer in getattr(model, "layers", []):
+        if isinstance(layer, k.layers.InputLayer):
+            continue
+        return _first_layer(layer) if isinstance(layer, k.Model) else layer
+    return None
+
+
+def _input_dtype(model: Any) -> str:
     try:
-        out = keras().ops.convert_to_numpy(model(probe_inputs(in_shape), training=False))
+        return str(keras().backend.standardize_dtype(model.inputs[0].dtype))
+    except Exception:
+        return "float32"
+
+
+def expects_raw_pixels(model: Any) -> tuple[bool, str]:
+    """``(True, why)`` when ``model`` wants pixels in 0-255, not digitpad's [0, 1].
+
+    That is an integer input (e.g. ``uint8``: raw pixel values), or a first layer ``Rescaling``
+    by a small factor (about 1/255 or 1/127.5) that maps 0-255 to [0, 1] or [-1, 1] itself.
+    """
+    dtype = _input_dtype(model)
+    if "int" in dtype:
+        return True, f"the model takes {dtype} pixels"
+    first = _first_layer(model)
+    if isinstance(first, keras().layers.Rescaling):
+        scale = first.get_config().get("scale")
+        if isinstance(scale, (int, float)) and 0 < abs(scale) < 0.05:
+            return True, f"the model rescales by {scale:.4g} itself"
+    return False, ""
+
+
+def output_kind(model: Any, in_shape: tuple, name: str, scale: float = 1.0) -> str:
+    """What ``model``'s output is: ``"softmax"``, ``"sigmoid"`` (independent scores) or ``"logits"``.
+
+    The final activation decides when it is softmax or sigmoid; otherwise the probe inputs do
+    (non-negative rows summing to 1 are probabilities, at the output dtype's precision), fed
+    :func:`probe_inputs` times ``scale`` (255 for a model that wants raw pixels). Refuses NaN/inf
+    or failing outputs.
+    """
+    try:
+        probes = probe_inputs(in_shape) * np.float32(scale)
+        out = keras().ops.convert_to_numpy(model(probes, training=False))
     except Exception as exc:
         raise fail(f"{name} failed on a test input: {exc}") from None
+    out = np.asarray(out, dtype=np.float64)
     if not np.all(np.isfinite(out)):
         raise fail(f"{name} produces NaN or infinite outputs, so it cannot be used")
-    return bool(np.all(out >= -1e-6) and np.allclose(out.sum(axis=1), 1.0, atol=1e-3))
+    activation = last_activation(model)
+    if activation == "softmax":
+        return "softmax"
+    if activation in ("sigmoid", "hard_sigmoid"):
+        return "sigmoid"
+    tolerance = 1e-3 if output_dtype(model) in ("float32", "float64") else 2e-2
+    if np.all(out >= -1e-6) and np.allclose(out.sum(axis=1), 1.0, atol=tolerance):
+        return "softmax"
+    return "logits"
+
+
+def output_dtype(model: Any) -> str:
+    """The output's dtype name (``"float32"`` when unknown)."""
+    try:
+        return str(keras().backend.standardize_dtype(model.outputs[0].dtype))
+    except Exception:
+        return "float32"
 
 
 def probability_loss(loss: Any) -> Any:
@@ -178,21 +241,40 @@ def adapt(model: Any, name: str) -> tuple[Any, list[str]]:
     reshape = _input_reshape(in_shape, name, adaptations)
     _check_output(out_shape, name)
     _check_weights(model, name)
-    add_softmax = not _outputs_probabilities(model, in_shape, name)
-    if add_softmax:
+    raw, why = expects_raw_pixels(model)
+    dtype = _input_dtype(model)
+    if raw:
+        cast = f" and given as {dtype}" if "int" in dtype else ""
+        adaptations.append(f"input scaled from [0, 1] to 0-255{cast} ({why})")
+    kind = output_kind(model, in_shape, name, 255.0 if raw else 1.0)
+    out_dtype = output_dtype(model)
+    if out_dtype not in ("float32", "float64"):
+        adaptations.append(f"output cast from {out_dtype} to float32")
+    if kind == "sigmoid":
+        adaptations.append("independent sigmoid outputs normalised by their sum")
+    elif kind == "logits":
         activation = last_activation(model)
-        kind = "logits" if activation in (None, "linear") else f"{activation} scores"
-        adaptations.append(f"softmax added to {kind} output")
-    if reshape is None and not add_softmax:
+        what = "logits" if activation in (None, "linear") else f"{activation} scores"
+        adaptations.append(f"softmax added to {what} output")
+    if not adaptations:
         return model, adaptations
 
     inp = k.Input((28, 28, 1), name="image")
     x = inp
     if reshape is not None:
         x = k.layers.Reshape(reshape, name="to_model_input")(x)
+    if raw:
+        # Integer inputs truncate: the 0.5 offset makes that a rounding.
+        offset = 0.5 if "int" in dtype else 0.0
+        x = k.layers.Rescaling(255.0, offset=offset, name="to_pixels")(x)
     x = model(x)
-    if add_softmax:
+    if out_dtype not in ("float32", "float64"):
+        x = k.layers.Activation("linear", dtype="float32", name="to_float32")(x)
+    if kind == "sigmoid":
+        x = sum_normalization()(name="probabilities")(x)
+    elif kind == "logits":
         x = k.layers.Softmax(name="probabilities")(x)
+    add_softmax = kind == "logits"
     adapted = k.Model(inp, x, name=f"{model.name}_adapted" if model.name else "adapted")
     if getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None:
         loss = getattr(model, "loss", None)
@@ -205,5 +287,5 @@ def adapt(model: Any, name: str) -> tuple[Any, list[str]]:
     return adapted, adaptations
 
 
-__all__ = ["adapt", "last_activation", "layer_activation", "probability_loss", "probe_inputs",
-           "shape_text", "single_shape"]
+__all__ = ["adapt", "expects_raw_pixels", "last_activation", "layer_activation", "output_dtype",
+           "output_kind", "probability_loss", "probe_inputs", "shape_text", "single_shape"]

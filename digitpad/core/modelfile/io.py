@@ -21,6 +21,7 @@ from digitpad.core.errors import ModelFileError
 from digitpad.core.modelfile import metadata as stored_metadata
 from digitpad.core.modelfile.adapt import adapt
 from digitpad.core.modelfile.formats import format_for_suffix
+from digitpad.core.modelfile.layers import sum_normalization
 from digitpad.core.modelfile.safety import check_snapshot
 from digitpad.core.modelfile.sentences import fail
 from digitpad.core.modelfile.snapshot import private_snapshot
@@ -122,6 +123,7 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
 def _keras_load(copy: Path, fmt: str, name: str) -> Any:
     """``keras.saving.load_model`` of the checked snapshot ``copy``, safe mode on; one sentence."""
     k = keras()
+    sum_normalization()   # registered, so models adapted and saved by digitpad load again
     try:
         with warnings.catch_warnings():
             # e.g. "Skipping variable loading for optimizer" for a compiled but never trained model

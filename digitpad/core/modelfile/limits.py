@@ -154,7 +154,9 @@ def check_weight_arrays(group: Any, name: str) -> None:
     def visit(_key: str, obj: Any) -> None:
         if not isinstance(obj, h5py.Dataset):
             return
-        if obj.dtype.kind not in "biuf":
+        plain = obj.dtype.kind in "biuf" or (   # bfloat16 is stored as 2 opaque bytes
+            obj.dtype.kind == "V" and obj.dtype.fields is None and obj.dtype.itemsize <= 8)
+        if not plain:
             raise fail(f"{name} has a weight array of type {str(obj.dtype)[:40]}, not numbers")
         count = int(np.prod(obj.shape, dtype=object)) if obj.shape else 1
         totals["values"] += count

@@ -19,6 +19,7 @@ from typing import Any
 from digitpad.core.errors import ModelFileError
 from digitpad.core.modelfile.declared import declared_size
 from digitpad.core.modelfile.formats import read_h5_config, read_keras_config, sniff_format
+from digitpad.core.modelfile.layers import OWN_LAYERS
 from digitpad.core.modelfile.limits import (
     MAX_ACTIVATION,
     check_config_structure,
@@ -158,21 +159,30 @@ class ConfigWalker:
         elif isinstance(node, str) and looks_like_bytecode(node):
             raise self.refuse("contains serialized Python bytecode, which would run code stored in the file")
 
+    @staticmethod
+    def _is_own(node: dict) -> bool:
+        """True for a node naming one of digitpad's own layers (its class, module and name)."""
+        registered = node.get("registered_name")
+        return (isinstance(registered, str) and registered in OWN_LAYERS
+                and node.get("class_name") == registered.partition(">")[2]
+                and node.get("module") in (None, OWN_LAYERS[registered]))
+
     def _check_dict(self, node: dict) -> None:
+        own = self._is_own(node)
         for key, value in node.items():
             if key in _CODE_KEYS and value not in (None, "", [], {}):
                 raise self.refuse(
                     f"contains a serialized Python function (field '{key}'), "
                     "which would run code stored in the file"
                 )
-            if (key == "module" or key.endswith("_module")) and value is not None:
+            if (key == "module" or key.endswith("_module")) and value is not None and not own:
                 if not isinstance(value, str) or not (_is_keras_module(value) or value == "builtins"):
                     raise self.refuse(
                         f"names the Python module {value!r} outside Keras, "
                         "which could run code when the model is loaded"
                     )
         class_name = node.get("class_name")
-        if class_name is None:
+        if class_name is None or own:
             return
         if not isinstance(class_name, str):
             raise self.refuse("has a malformed model configuration (a class name that is not text)")
