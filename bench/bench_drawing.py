@@ -150,7 +150,7 @@ def main() -> int:
     win._ask = lambda *a: None
     win.train_tab.shutdown()
     win._closing = True
-    win._loader.wait(30000)
+    win.runner.wait_all(30000)
     win.deleteLater()
     return 0
 

@@ -265,9 +265,9 @@ def _child(design: str, limit: int | None, epochs: int, trace: float = 0.0) -> d
         tab.limit_spin.setValue(limit or 0)
         tab.device_combo.setCurrentIndex(tab.device_combo.findData("cpu"))
         # let the tab's own start-up jobs (parameter count, GPU detection) finish first
-        from digitpad.gui.workers import wait_all_jobs
+        from digitpad.gui.tasks import shared_runner
 
-        wait_all_jobs(60000)
+        shared_runner().wait_all(60000)
 
         monitor.start()
         t_start = time.perf_counter()

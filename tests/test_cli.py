@@ -528,6 +528,29 @@ def test_kfold_prints_folds_and_saves_nothing(tmp_path):
 
 
 @pytest.mark.slow
+def test_train_and_kfold_runs_land_in_the_run_history(tmp_path, capsys):
+    """The README promises every run is in the history: CLI runs and k-fold runs too, typed."""
+    from digitpad.core.history import history_path, load_history
+
+    assert load_history() == []
+    out = tmp_path / "m.keras"
+    argv = ["train", "--limit", "300", "--epochs", "1", "--test-limit", "200", "--device", "cpu"]
+    assert cli.main([*argv, "--out", str(out)]) == 0
+    assert cli.main([*argv, "--kfold", "2"]) == 0
+    capsys.readouterr()
+    assert history_path().parent == Path(os.environ["DIGITPAD_HOME"])  # the isolated user folder
+    runs = load_history()
+    assert [(r["kind"], r["status"]) for r in runs] == [("train", "completed"), ("kfold", "completed")]
+    train, folds = runs
+    assert train["arch"] == "fast" and train["epochs"] == 1 and train["reason"] == "completed"
+    from digitpad.core.modelfile import read_metadata
+
+    assert train["test_accuracy"] == pytest.approx(read_metadata(out)["test_accuracy"])
+    assert folds["k"] == 2 and len(folds["accuracies"]) == 2
+    assert folds["mean"] == pytest.approx(sum(folds["accuracies"]) / 2)
+
+
+@pytest.mark.slow
 def test_ctrl_c_stops_saves_and_exits_130(tmp_path):
     out = tmp_path / "stopped.keras"
     env = dict(os.environ)
@@ -568,9 +591,13 @@ def test_ctrl_c_stops_saves_and_exits_130(tmp_path):
     assert "stopped by user" in stdout
     assert not any(line.startswith("epoch 40/40") for line in stdout_lines)
     assert f"saved model to {out.resolve()}" in stdout
+    from digitpad.core.history import load_history
     from digitpad.core.modelfile import load_model
 
     assert tuple(load_model(out).model.output_shape) == (None, 10)
+    [run] = load_history()  # the child wrote it to this test's isolated DIGITPAD_HOME
+    assert run["status"] == "stopped" and run["reason"].startswith("stopped by user")
+    assert run["reason"] in stdout
 
 
 def test_sigint_handler_while_printing_does_not_deadlock(tmp_path):

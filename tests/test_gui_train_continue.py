@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
-import time
+import threading
 
-from test_gui_train import finish, make_tab
+import pytest
+from gui_train_support import finish, make_tab, wait_idle
 
 
+@pytest.mark.slow
 def test_stop_pressed_before_continue_begins_is_honoured(qtbot):
     tab = make_tab(qtbot, epochs=1)
     tab.start_training()
-    assert tab.wait_finished(120_000)
-    trainer = tab._trainer
-    original = trainer.continue_training
+    wait_idle(qtbot, tab)
+    session = tab.session.session
+    original = session.continue_training
+    pressed = threading.Event()
 
     def late_start(n):
-        time.sleep(0.5)  # the worker reaches the trainer only after the user has pressed Stop
+        pressed.wait(60)  # the worker reaches the session only after the user has pressed Stop
         return original(n)
 
-    trainer.continue_training = late_start
+    session.continue_training = late_start
     tab.continue_spin.setValue(30)
     tab.continue_training()
     assert tab.is_training()
     tab.request_stop()
-    assert tab.wait_finished(120_000)
+    pressed.set()
+    wait_idle(qtbot, tab)
     result = tab.current_result()
-    assert result.stopped and result.reason == "stopped by user"
+    assert str(result.status.value) == "stopped"
     assert result.epochs_done < 1 + 30
-    finish(tab)
+    assert "stopped by user" in tab.result_label.text()
+    finish(qtbot, tab)

@@ -117,7 +117,7 @@ def test_stop_in_first_batch_and_batch_larger_than_data(tab, qtbot):
     assert_idle(tab)
     assert tab.errors == []
     assert status(tab) == "stopped" and tab.current_result().epochs_done == 0
-    assert "stopped by user before its first batch" in tab.result_label.text()
+    assert "stopped by user before epoch 1 began" in tab.result_label.text()
     # now let it run: batch size 5000 > 200 images is clamped with a message, not an error
     tab.start_training()
     wait_idle(qtbot, tab, 60000)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from test_gui_recognize import window  # noqa: F401  (a window with a real model loaded)
 
 
+@pytest.mark.slow
 def test_train_the_model_in_use_further(qtbot, window, model_file):  # noqa: F811
     from digitpad.core.modelfile import load_model
 
@@ -40,14 +42,14 @@ def test_bad_base_model_is_reported(qtbot, window, tmp_path):  # noqa: F811
     bad = tmp_path / "broken.keras"
     bad.write_bytes(b"not a zip")
     tab = window.train_tab
-    shown = []
-    tab._show_error = lambda title, text: shown.append(text)
     tab.set_base_model(str(bad))
-    tab.limit_spin.setValue(1500)
+    tab.form.limit_spin.setValue(300)
     tab.start_training()
-    assert tab.wait_finished(60_000)
-    qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
-    assert "broken.keras" in shown[-1] and "Traceback" not in shown[-1]
-    assert not tab.is_training()
+    qtbot.waitUntil(lambda: not tab.is_training(), timeout=60_000)
+    assert window.errors, "the broken base model must be reported"
+    title, text = window.errors[-1]
+    assert title == "Training failed"
+    assert "broken.keras" in text and "Traceback" not in text
+    assert tab.current_result() is None and not tab.has_unsaved_model()
     tab.set_base_model(None)
-    assert tab.base_model() is None and tab.base_label.text() == "a new model"
+    assert tab.base_model() is None and tab.form.base_label.text() == "a new model"

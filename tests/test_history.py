@@ -59,3 +59,43 @@ def test_clear_history():
     history.append_run({"arch": "fast"})
     history.clear_history()
     assert history.load_history() == []
+
+
+def _result(**changes):
+    from digitpad.core.training import RunStatus, TrainConfig, TrainResult
+
+    values = dict(model=None, history={"loss": [0.5, np.float32(0.25)], "val_accuracy": [0.8, float("nan")]},
+                  reason="stopped by user in epoch 3 after 7 of 10 batches (2 full epochs done); "
+                         "the weights trained so far are kept",
+                  epochs_done=2, best_epoch=1, test_accuracy=np.float64(0.9), test_loss=0.3,
+                  device="CPU", elapsed=12.5, config=TrainConfig(arch="fast", epochs=3).resolved(),
+                  status=RunStatus.STOPPED, batches_done=7, batches=10, step=27)
+    values.update(changes)
+    return TrainResult(**values)
+
+
+def test_run_record_carries_status_reason_config_metrics_and_curves():
+    result = _result()
+    record = history.run_record(result, kind="continue")
+    history.append_run(record)
+    (saved,) = history.load_history()
+    assert saved["kind"] == "continue" and saved["status"] == "stopped" and saved["stopped"] is True
+    assert saved["reason"] == result.reason
+    assert saved["arch"] == "fast" and saved["config"]["epochs"] == 3 and saved["epochs"] == 2
+    assert saved["batches_done"] == 7 and saved["batches"] == 10 and saved["epoch_float"] == 2.7
+    assert saved["history"] == {"loss": [0.5, 0.25], "val_accuracy": [0.8, None]}
+    assert saved["best_val_accuracy"] == 0.8 and saved["test_accuracy"] == 0.9
+    assert "T" in saved["date"]
+
+
+def test_kfold_record_carries_folds_mean_and_std():
+    from digitpad.core.training import KFoldResult, RunStatus, TrainConfig
+
+    result = KFoldResult([0.9, 0.8], 0.85, 0.05, [{"loss": [1.0]}, {"loss": [2.0]}], k=3,
+                         status=RunStatus.STOPPED, reason="stopped by user after 2 of 3 folds")
+    history.append_run(history.kfold_record(result, TrainConfig(arch="fast").resolved()))
+    (saved,) = history.load_history()
+    assert saved["kind"] == "kfold" and saved["status"] == "stopped" and saved["k"] == 3
+    assert saved["accuracies"] == [0.9, 0.8] and saved["mean"] == 0.85 and saved["std"] == 0.05
+    assert saved["test_accuracy"] == 0.85 and saved["histories"][1] == {"loss": [2.0]}
+    assert saved["reason"] == "stopped by user after 2 of 3 folds" and saved["epochs"] == 1

@@ -12,7 +12,13 @@ from PIL import Image, ImageOps, features
 
 import digitpad.core.images as images
 from digitpad.core.errors import ImageError
-from digitpad.core.images import IMAGE_SUFFIXES, MAX_PIXELS, is_image_path, load_image
+from digitpad.core.images import (
+    IMAGE_FORMATS,
+    IMAGE_SUFFIXES,
+    MAX_PIXELS,
+    is_image_path,
+    load_image,
+)
 from digitpad.core.normalize import normalize_canvas, normalize_image
 
 
@@ -411,14 +417,18 @@ def test_large_jpeg_is_decoded_reduced_by_draft(tmp_path, monkeypatch, digit):
 # which files are images
 
 
-def test_image_suffixes_come_from_pillow():
+def test_image_suffixes_are_the_allowed_formats_of_pillow():
     registered = Image.registered_extensions()
     assert IMAGE_SUFFIXES <= set(registered)
+    assert {registered[ext] for ext in IMAGE_SUFFIXES} == set(IMAGE_FORMATS) | {"MPO"}
+    assert all(fmt in Image.OPEN for fmt in IMAGE_FORMATS)  # each one Pillow can open
     assert all(ext.startswith(".") and ext == ext.lower() for ext in IMAGE_SUFFIXES)
     assert {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm",
             ".pbm", ".pnm", ".ico", ".tga"} <= IMAGE_SUFFIXES  # the list the window had by hand
-    # not raster images digitpad can decode; .h5 is a Keras model here, not Pillow's HDF5 stub
+    # never a format decoded by another program (EPS: Ghostscript), a stub, or a non-image;
+    # .h5 is a Keras model here, not Pillow's HDF5 stub
     assert not {".h5", ".hdf", ".pdf", ".eps", ".ps", ".wmf", ".emf", ".mpg", ".grib"} & IMAGE_SUFFIXES
+    assert not {"EPS", "PDF", "WMF", "BUFR", "GRIB", "HDF5", "MPEG"} & set(IMAGE_FORMATS)
     assert is_image_path("scan.PNG") and is_image_path(Path("a/b/photo.jpeg"))
     assert not is_image_path("model.h5") and not is_image_path("notes.txt")
     assert not is_image_path("README")
@@ -428,7 +438,7 @@ def test_every_suffix_pillow_can_write_is_read_back(tmp_path, digit):
     """Each image suffix whose format Pillow writes round-trips through load_image."""
     registered = Image.registered_extensions()
     expected = normalize_canvas(digit).image
-    written = 0
+    written = set()
     for ext in sorted(IMAGE_SUFFIXES):
         if registered[ext] not in Image.SAVE:
             continue
@@ -441,7 +451,7 @@ def test_every_suffix_pillow_can_write_is_read_back(tmp_path, digit):
                 continue
         else:
             continue
-        written += 1
-        loaded = load_image(path)  # ICO and ICNS come back at their own icon sizes
+        written.add(registered[ext])
+        loaded = load_image(path)  # ICO comes back at its own icon size
         assert corr(normalize_canvas(loaded).image, expected) > 0.9, ext
-    assert written >= 30
+    assert written == set(IMAGE_FORMATS) | {"MPO"}  # every allowed format, written and read

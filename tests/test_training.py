@@ -14,13 +14,14 @@ from digitpad.core.data import Dataset
 from digitpad.core.errors import DataError, DeviceError, TrainingError
 from digitpad.core.training import (
     Progress,
+    RunStatus,
     TrainConfig,
     Trainer,
-    _augment_batch,
     evaluate,
     kfold,
     lr_at,
 )
+from digitpad.core.training.pipeline import augment_batch
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +105,7 @@ def test_augmentation_moves_pixels_but_keeps_the_digit(mnist_small):
     from digitpad.core.tfsetup import tf
 
     x = to_model_input(mnist_small.x_train[:64])
-    out = np.asarray(_augment_batch(tf().constant(x), tf()))
+    out = np.asarray(augment_batch(tf().constant(x), tf()))
     assert out.shape == x.shape and out.dtype == np.float32
     assert out.min() >= 0.0 and out.max() <= 1.0 + 1e-6
     changed = np.abs(out - x).reshape(64, -1).max(axis=1)
@@ -116,6 +117,7 @@ def test_augmentation_moves_pixels_but_keeps_the_digit(mnist_small):
 # ------------------------------------------------------------------------------------ training
 
 
+@pytest.mark.slow
 def test_fast_learns_in_one_epoch_with_progress(mnist_small):
     rec = Recorder()
     trainer = Trainer(TrainConfig(arch="fast", epochs=1), dataset=mnist_small, on_progress=rec)
@@ -153,6 +155,7 @@ def test_fast_learns_in_one_epoch_with_progress(mnist_small):
     assert meta["config"]["epochs"] == 1 and meta["history"]["loss"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "optimizer,schedule",
     [("sgd", "step"), ("adam", "cosine"), ("adadelta", "constant"), ("rmsprop", "onecycle"),
@@ -172,6 +175,7 @@ def test_every_optimizer_and_schedule_trains(tiny, optimizer, schedule):
         assert lrs[-1] < lrs[0] or schedule == "onecycle" and lrs[-1] < max(lrs)
 
 
+@pytest.mark.slow
 def test_augmented_training_runs(tiny):
     result = Trainer(TrainConfig(arch="fast", epochs=2, batch_size=32, augment=True, val_split=0.0),
                      dataset=tiny).run()
@@ -179,6 +183,7 @@ def test_augmented_training_runs(tiny):
     assert result.test_accuracy > 0.3
 
 
+@pytest.mark.slow
 def test_batch_interval_thins_batch_reports(tiny):
     rec = Recorder()
     Trainer(TrainConfig(arch="fast", epochs=1, batch_size=32, val_split=0.0), dataset=tiny,
@@ -187,6 +192,7 @@ def test_batch_interval_thins_batch_reports(tiny):
     assert got == [5, 10, 15, 19]  # 600 / 32 -> 19 batches; the last one is always reported
 
 
+@pytest.mark.slow
 def test_stop_from_another_thread_in_the_first_batch(mnist_small):
     rec = Recorder()
     started = threading.Event()
@@ -204,38 +210,80 @@ def test_stop_from_another_thread_in_the_first_batch(mnist_small):
     stopper.start()
     result = trainer.run()
     stopper.join()
-    assert result.stopped and result.reason == "stopped by user"
+    assert result.stopped and result.status is RunStatus.STOPPED
     assert result.epochs_done == 0 and result.history == {}
     assert trainer.step <= 2  # within a batch or two of the request (85 batches per epoch)
+    assert result.batches_done == trainer.step and result.batches == 85
+    assert result.reason == (f"stopped by user in epoch 1 after {trainer.step} of 85 batches "
+                             "(0 full epochs done); the weights trained so far are kept")
     assert not rec.kinds("epoch")  # no validation was run after the stop
     after = result.model.get_weights()
     assert any(not np.array_equal(a, b) for a, b in zip(after, captured["initial"], strict=True))
     assert all(np.isfinite(w).all() for w in after)
-    # stop twice is harmless, and the run can be continued afterwards
+    assert not trainer.stop_requested  # the run consumed the request
+    # a stop asked between runs (twice: harmless) stops the next run before its first batch
     trainer.request_stop()
     trainer.request_stop()
+    step = trainer.step
+    idle = trainer.continue_training(1)
+    assert idle.status is RunStatus.STOPPED and trainer.step == step and idle.epochs_done == 0
+    assert idle.reason.startswith("stopped by user before epoch 1 began (0 full epochs done)")
     more = trainer.continue_training(1)
-    assert more.reason == "completed" and more.epochs_done == 1
+    assert more.status is RunStatus.COMPLETED and more.reason == "completed"
+    assert more.epochs_done == 1 and more.epoch_float == pytest.approx((step + 85) / 85)
 
 
-def test_stop_mid_epoch_restores_the_best_validation_weights(tiny):
+@pytest.mark.slow
+def test_stop_mid_epoch_keeps_the_weights_trained_so_far(tiny):
     rec = Recorder()
+    at_stop = {}
 
     def on_progress(p):
         rec(p)
         if p.kind == "batch" and p.epoch == 2 and p.batch == 5:
+            at_stop["weights"] = [w.copy() for w in trainer.model.get_weights()]
             trainer.request_stop()
 
     trainer = Trainer(TrainConfig(arch="fast", epochs=3, batch_size=32, val_split=0.2), dataset=tiny,
                       on_progress=on_progress)
     result = trainer.run()
-    assert result.stopped and result.epochs_done == 1 and result.best_epoch == 1
-    assert any("restored the weights of epoch 1" in e.message for e in rec.kinds("message"))
+    assert result.status is RunStatus.STOPPED and result.epochs_done == 1 and result.best_epoch == 1
+    assert result.reason == ("stopped by user in epoch 2 after 5 of 15 batches (1 full epoch done); "
+                             "the weights trained so far are kept")
+    assert result.batches_done == 5 and result.step == 20 and result.restored_epoch is None
+    assert result.epoch_float == pytest.approx(20 / 15)
+    assert not any("restored" in e.message for e in rec.kinds("message"))
+    # the model in hand is the model as it was when the stop was asked: 5 batches into epoch 2
+    assert all(np.array_equal(a, b) for a, b in
+               zip(result.model.get_weights(), at_stop["weights"], strict=True))
+    assert rec.kinds("batch")[-1].batch == 5 and rec.events[-1].message == result.reason
+
+
+@pytest.mark.slow
+def test_completed_run_restores_the_best_validation_epoch(tiny):
+    rec = Recorder()
+
+    def on_progress(p):
+        rec(p)
+        if p.kind == "batch" and p.epoch == 2 and p.batch == p.batches:
+            # ruin the classifier at the end of epoch 2: uniform outputs validate far worse
+            probs = trainer.model.get_layer("probs")
+            probs.set_weights([np.zeros_like(w) for w in probs.get_weights()])
+
+    trainer = Trainer(TrainConfig(arch="fast", epochs=2, batch_size=32, val_split=0.2), dataset=tiny,
+                      on_progress=on_progress)
+    result = trainer.run()
+    accs = result.history["val_accuracy"]
+    assert result.status is RunStatus.COMPLETED and result.reason == "completed"
+    assert accs[1] < accs[0] and result.best_epoch == 1 and result.restored_epoch == 1
+    assert any(e.message.startswith("restored the weights of epoch 1 (best validation accuracy")
+               for e in rec.kinds("message"))
     # the model in hand is exactly the epoch-1 model: same validation accuracy as recorded then
     val = evaluate(result.model, trainer.x_val, trainer.y_val)
-    assert val.accuracy == pytest.approx(result.history["val_accuracy"][0], abs=1e-6)
+    assert val.accuracy == pytest.approx(accs[0], abs=1e-6)
 
 
+@pytest.mark.slow
 def test_best_epoch_is_the_best_validation_epoch(tiny):
     result = Trainer(TrainConfig(arch="fast", epochs=3, batch_size=32, val_split=0.2),
                      dataset=tiny).run()
@@ -243,12 +291,13 @@ def test_best_epoch_is_the_best_validation_epoch(tiny):
     assert len(accs) == 3 and result.best_epoch == int(np.argmax(accs)) + 1
 
 
+@pytest.mark.slow
 def test_absurd_learning_rate_stops_with_a_nan_reason(tiny):
     rec = Recorder()
     trainer = Trainer(TrainConfig(arch="baseline", epochs=2, learning_rate=1e6, val_split=0.0),
                       dataset=tiny, on_progress=rec)
     result = trainer.run()
-    assert not result.stopped and result.epochs_done == 0
+    assert result.status is RunStatus.DIVERGED and result.epochs_done == 0
     assert re.fullmatch(
         r"loss (became (NaN|infinite)|diverged to \S+) at epoch 1, batch \d+( \(.*\))?", result.reason
     ), result.reason
@@ -265,6 +314,7 @@ def test_nan_in_the_input_data_is_a_data_error(tiny):
         Trainer(TrainConfig(arch="fast", epochs=1, val_split=0.0), dataset=bad).run()
 
 
+@pytest.mark.slow
 def test_nan_inside_the_model_stops_at_the_first_batch(tiny):
     from digitpad.core.archs import build_model
 
@@ -277,12 +327,13 @@ def test_nan_inside_the_model_stops_at_the_first_batch(tiny):
     result = Trainer(TrainConfig(arch="fast", epochs=2, val_split=0.0), dataset=tiny, model=model,
                      on_progress=rec).run()
     assert result.reason == "loss became NaN at epoch 1, batch 1"
-    assert result.epochs_done == 0 and not result.stopped
+    assert result.epochs_done == 0 and result.status is RunStatus.DIVERGED
     assert len(rec.kinds("batch")) == 1 and not rec.kinds("epoch")
     meta = result.metadata()  # strict JSON even though the test loss of this model is NaN
     assert json.loads(json.dumps(meta, allow_nan=False))["reason"] == result.reason
 
 
+@pytest.mark.slow
 def test_batch_larger_than_the_data_is_clamped(tiny):
     rec = Recorder()
     result = Trainer(TrainConfig(arch="fast", epochs=2, batch_size=100_000, val_split=0.0),
@@ -293,6 +344,7 @@ def test_batch_larger_than_the_data_is_clamped(tiny):
     assert [b.batches for b in rec.kinds("batch")] == [1, 1]
 
 
+@pytest.mark.slow
 def test_continue_training_keeps_the_optimizer_state(tiny):
     trainer = Trainer(TrainConfig(arch="fast", epochs=1, batch_size=64, val_split=0.1), dataset=tiny)
     first = trainer.run()
@@ -308,6 +360,7 @@ def test_continue_training_keeps_the_optimizer_state(tiny):
     assert second.reason == "completed"
 
 
+@pytest.mark.slow
 def test_given_uncompiled_model_gets_a_fresh_optimizer(tiny):
     from digitpad.core.archs import build_model
 
@@ -319,6 +372,7 @@ def test_given_uncompiled_model_gets_a_fresh_optimizer(tiny):
     assert any("continuing with a fresh optimizer" in m.message for m in rec.kinds("message"))
 
 
+@pytest.mark.slow
 def test_given_compiled_model_keeps_its_optimizer(tiny):
     first = Trainer(TrainConfig(arch="fast", epochs=1, val_split=0.0), dataset=tiny).run()
     optimizer = first.model.optimizer
@@ -331,6 +385,7 @@ def test_given_compiled_model_keeps_its_optimizer(tiny):
     assert any("own Adam optimizer" in m.message for m in rec.kinds("message"))
 
 
+@pytest.mark.slow
 def test_second_start_while_running_is_refused(tiny):
     errors = []
     trainer = None
@@ -360,6 +415,7 @@ def test_gpu_without_a_gpu_says_so(tiny):
 # ------------------------------------------------------------------------------------ evaluate
 
 
+@pytest.mark.slow
 def test_evaluate_is_consistent(mnist_small):
     result = Trainer(TrainConfig(arch="fast", epochs=1, val_split=0.0), dataset=mnist_small).run()
     ev = evaluate(result.model, mnist_small.x_test, mnist_small.y_test)
@@ -379,18 +435,25 @@ def test_evaluate_is_consistent(mnist_small):
 # ------------------------------------------------------------------------------------ k-fold
 
 
+@pytest.mark.slow
 def test_kfold_returns_one_accuracy_per_fold(tiny):
     rec = Recorder()
     res = kfold(TrainConfig(arch="fast", epochs=2, batch_size=32, val_split=0.0), k=3, dataset=tiny,
                 on_progress=rec)
-    assert len(res.accuracies) == 3 and len(res.histories) == 3 and not res.stopped
+    assert len(res.accuracies) == 3 and len(res.histories) == 3 and res.status is RunStatus.COMPLETED
     assert all(0.6 < a <= 1.0 for a in res.accuracies), res.accuracies
     assert res.mean == pytest.approx(np.mean(res.accuracies))
     assert res.std == pytest.approx(np.std(res.accuracies))
     folds = [m.message for m in rec.kinds("message") if m.message.startswith("fold ")]
     assert "fold 1/3: training on 400, testing on 200" in folds
+    # every event says which fold it belongs to
+    assert all(e.folds == 3 and e.fold in (1, 2, 3) for e in rec.events)
+    assert [e.fold for e in rec.kinds("start")] == [1, 2, 3]
+    assert rec.kinds("batch")[0].where() == "fold 1/3 · epoch 1/2 · batch 1/13"
+    assert all(e.message.startswith("fold ") for e in rec.events if e.message)
 
 
+@pytest.mark.slow
 def test_kfold_respects_the_stop_event(tiny):
     stop = threading.Event()
 
@@ -400,8 +463,9 @@ def test_kfold_respects_the_stop_event(tiny):
 
     res = kfold(TrainConfig(arch="fast", epochs=1, val_split=0.0), k=3, dataset=tiny,
                 on_progress=on_progress, stop_event=stop)
-    assert res.stopped and res.accuracies == []
-    assert math.isnan(res.mean)
+    assert res.stopped and res.status is RunStatus.STOPPED and res.accuracies == []
+    assert math.isnan(res.mean) and res.reason == "stopped by user after 0 of 3 folds"
+    assert stop.is_set()  # the caller's event is left as the caller set it
 
 
 def test_kfold_bad_k(tiny):
@@ -412,6 +476,7 @@ def test_kfold_bad_k(tiny):
 # ------------------------------------------------------------------------------------ model files
 
 
+@pytest.mark.slow
 def test_continue_a_saved_keras_model_with_its_optimizer_and_an_h5_with_a_fresh_one(tiny, tmp_path):
     from digitpad.core.modelfile import load_model, save_model
 

@@ -83,7 +83,6 @@ class ProgressPrinter:
         # Re-entrant: the Ctrl-C handler may print through note() on the main thread while that
         # thread is inside __call__ holding the lock (a plain Lock deadlocks there).
         self._lock = threading.RLock()
-        self.epoch_lines: list[str] = []
 
     # -- events ------------------------------------------------------------------------------
     def __call__(self, p: Any) -> None:
@@ -97,7 +96,7 @@ class ProgressPrinter:
                 self._epoch(p)
             elif kind == "message":
                 if getattr(p, "message", ""):
-                    self.note(f"{self.prefix(p)}{p.message}")
+                    self.note(p.message)  # k-fold messages already name their fold
             elif kind == "end":
                 self.clear()
 
@@ -225,7 +224,6 @@ class ProgressPrinter:
         self.clear()
         line = self.epoch_text(p)
         self._epoch_started = float(getattr(p, "elapsed", 0.0) or 0.0)
-        self.epoch_lines.append(line)
         print(line, file=self.out, flush=True)
         self._last_plain = self._clock()
 

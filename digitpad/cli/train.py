@@ -21,8 +21,8 @@ from digitpad.core.training import OPTIMIZERS, SCHEDULES
 DESCRIPTION = (
     "Train a model on MNIST (or another data source) and save it. Shows a progress bar with ETA "
     "on a terminal and a line per epoch. Ctrl-C stops at the end of the current batch, keeps the "
-    "weights trained so far (the best validation epoch when a validation split exists), saves "
-    "them to --out and exits with status 130."
+    "weights trained so far, saves them to --out and exits with status 130. Every run (k-fold "
+    "too) is added to the run history."
 )
 
 
@@ -228,8 +228,9 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 def _run_training(
     config: Any, dataset: Any, base: Path | None, out_path: Path, out: IO[str], err: IO[str]
 ) -> int:
+    """One run through a recorded :class:`~digitpad.core.training.TrainingSession`; then save."""
     from digitpad.core.modelfile import save_model
-    from digitpad.core.training import Trainer
+    from digitpad.core.training import RunStatus, TrainingSession
 
     model = None
     if base is not None:
@@ -240,25 +241,24 @@ def _run_training(
         adapted = f" (adapted: {'; '.join(loaded.adaptations)})" if loaded.adaptations else ""
         print(f"continuing from: {loaded.path}{adapted}", file=out, flush=True)
     printer = ProgressPrinter(out, err)
-    trainer = Trainer(config, dataset=dataset, model=model, on_progress=printer)
-    guard = StopOnSigint(trainer.request_stop, printer.note_from_signal)
+    session = TrainingSession(config, dataset=dataset, model=model, on_progress=printer)
     if printer.tty:
         printer.note("training… (Ctrl-C stops and saves the weights trained so far)")
-    with guard:
-        result = trainer.run()
+    with StopOnSigint(session.request_stop, printer.note_from_signal) as guard:
+        result = session.run()  # a failed run is recorded, then raises (one error sentence)
         printer.clear()
-        stopped = bool(result.stopped) or guard.interrupted
-        if not stopped and result.reason != "completed":
-            return _report_fault(result, out_path, err)
-        if stopped:
-            print(f"stopped by user after {result.epochs_done} complete epoch(s)", file=out)
+        if result.status is RunStatus.DIVERGED:
+            return _report_divergence(result, out_path, err)
+        if result.status is RunStatus.STOPPED:
+            print(result.reason, file=out)
         _report_result(result, out)
         saved = save_model(result.model, out_path, metadata=result.metadata())
         print(f"saved model to {Path(saved).resolve()}", file=out, flush=True)
+    stopped = result.status is RunStatus.STOPPED or guard.interrupted
     return EXIT_INTERRUPTED if stopped else EXIT_OK
 
 
-def _report_fault(result: Any, out_path: Path, err: IO[str]) -> int:
+def _report_divergence(result: Any, out_path: Path, err: IO[str]) -> int:
     """A diverged run: keep the last good epoch's weights when there is one; exit 1 either way."""
     from digitpad.core.modelfile import save_model
 
@@ -272,9 +272,10 @@ def _report_fault(result: Any, out_path: Path, err: IO[str]) -> int:
         )
         return EXIT_ERROR
     saved = save_model(result.model, out_path, metadata=result.metadata())
+    epoch = result.restored_epoch or result.epochs_done
     print(
-        f"{PROG}: error: training stopped: {reason}; the weights of epoch "
-        f"{result.best_epoch or result.epochs_done} were saved to {Path(saved).resolve()}.",
+        f"{PROG}: error: training stopped: {reason}; the weights of epoch {epoch} were saved "
+        f"to {Path(saved).resolve()}.",
         file=err,
         flush=True,
     )
@@ -284,7 +285,8 @@ def _report_fault(result: Any, out_path: Path, err: IO[str]) -> int:
 def _report_result(result: Any, out: IO[str]) -> None:
     print(f"device used: {result.device}", file=out)
     if result.best_epoch:
-        print(f"best validation epoch: {result.best_epoch}", file=out)
+        restored = " (its weights were restored)" if result.restored_epoch else ""
+        print(f"best validation epoch: {result.best_epoch}{restored}", file=out)
     if result.test_accuracy is not None:
         loss = f" (loss {fmt_metric(result.test_loss)})" if result.test_loss is not None else ""
         print(f"test accuracy: {fmt_percent(result.test_accuracy)}{loss}", file=out)
@@ -294,17 +296,14 @@ def _report_result(result: Any, out: IO[str]) -> None:
 
 
 def _run_kfold(config: Any, k: int, dataset: Any, out: IO[str], err: IO[str]) -> int:
-    from digitpad.core.training import kfold
+    """k-fold cross-validation through the recorded :func:`~digitpad.core.training.run_kfold`."""
+    from digitpad.core.training import RunStatus, run_kfold
 
     stop_event = threading.Event()
     printer = ProgressPrinter(out, err)
-    guard = StopOnSigint(
-        stop_event.set,
-        printer.note_from_signal,
-        first_notice="stopping after the current batch (nothing is saved)…",
-    )
-    with guard:
-        result = kfold(config, k, dataset=dataset, on_progress=printer, stop_event=stop_event)
+    notice = "stopping after the current batch (nothing is saved)…"
+    with StopOnSigint(stop_event.set, printer.note_from_signal, first_notice=notice) as guard:
+        result = run_kfold(config, k, dataset=dataset, on_progress=printer, stop_event=stop_event)
     printer.clear()
     accs = list(result.accuracies)
     for n, acc in enumerate(accs, start=1):
@@ -316,7 +315,15 @@ def _run_kfold(config: Any, k: int, dataset: Any, out: IO[str], err: IO[str]) ->
             file=out,
             flush=True,
         )
-    if guard.interrupted or result.stopped:
+    if result.status is RunStatus.DIVERGED:
+        print(
+            f"{PROG}: error: k-fold cross-validation stopped: "
+            f"{one_line(result.reason).rstrip('.')}.",
+            file=err,
+            flush=True,
+        )
+        return EXIT_ERROR
+    if result.status is RunStatus.STOPPED or guard.interrupted:
         print(f"stopped by user after {len(accs)} of {k} fold(s)", file=out, flush=True)
         return EXIT_INTERRUPTED
     return EXIT_OK

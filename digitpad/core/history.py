@@ -1,5 +1,9 @@
 """Persistent run history: a JSON list of run records in ``user_data_dir()/runs.json``.
 
+:func:`run_record` and :func:`kfold_record` build the records (status, reason, configuration,
+metrics and the per-epoch curves, so runs can be compared later); the training session layer
+(:mod:`digitpad.core.training.session`) appends one for every run, GUI, command line and k-fold.
+
 Every change rewrites the whole file atomically (temporary file + rename), so a crash or a kill
 never leaves a half-written history. A file that cannot be read as a JSON list (corrupted by
 something else) is moved aside to ``runs.json.bak`` and the history starts again empty.
@@ -7,6 +11,7 @@ something else) is moved aside to ``runs.json.bak`` and the history starts again
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import math
 import os
@@ -15,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from digitpad.core.atomic import atomic_write_text
+from digitpad.core.jsonable import to_jsonable
 from digitpad.core.paths import user_data_dir
 
 HISTORY_NAME = "runs.json"
@@ -24,23 +30,6 @@ _lock = threading.Lock()
 def history_path() -> Path:
     """Path of the run history file."""
     return user_data_dir() / HISTORY_NAME
-
-
-def _jsonable(value: Any) -> Any:
-    """Turn numpy scalars/arrays, paths and non-finite floats into plain JSON values."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "tolist") and callable(value.tolist):  # numpy arrays and scalars
-        return _jsonable(value.tolist())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    return str(value)
 
 
 def _read(path: Path) -> list[dict]:
@@ -90,7 +79,7 @@ def append_run(record: dict) -> None:
     with _lock:
         path = history_path()
         runs = _read(path)
-        runs.append(_jsonable(record))
+        runs.append(to_jsonable(record))
         atomic_write_text(path, json.dumps(runs, indent=1, allow_nan=False) + "\n")
 
 
@@ -98,3 +87,102 @@ def clear_history() -> None:
     """Remove every recorded run (atomically writes an empty list)."""
     with _lock:
         atomic_write_text(history_path(), "[]\n")
+
+
+def _config_fields(cfg: dict) -> dict:
+    """The configuration fields the history table shows, at the top level of a record."""
+    keys = ("arch", "batch_size", "optimizer", "learning_rate", "schedule", "augment", "val_split",
+            "seed", "train_limit", "data")
+    return {key: cfg.get(key) for key in keys}
+
+
+def _now() -> str:
+    return _dt.datetime.now().isoformat(timespec="seconds")
+
+
+def run_record(result: Any, *, kind: str = "train") -> dict:
+    """A JSON-ready history record of a training run.
+
+    Parameters
+    ----------
+    result
+        A :class:`~digitpad.core.training.TrainResult` (also a failed run's).
+    kind
+        ``"train"``, ``"continue"`` or another label of how the run was started.
+
+    Returns
+    -------
+    dict
+        ``kind``, ``status`` (``completed``/``stopped``/``diverged``/``failed``), ``reason``, the
+        configuration (its fields at the top level and whole under ``config``), ``epochs`` done,
+        ``batches_done``/``batches`` of the last epoch, ``epoch_float``, metrics
+        (``best_val_accuracy``, ``test_accuracy``, ...), the per-epoch curves under ``history``
+        and the local ``date``.
+    """
+    config = result.config
+    cfg = config.to_dict() if hasattr(config, "to_dict") else dict(config or {})
+    history = {key: list(vals) for key, vals in (result.history or {}).items()}
+    vals = [v for v in history.get("val_accuracy", []) if v is not None and math.isfinite(v)]
+    return {
+        "kind": kind,
+        "status": result.status.value,
+        "reason": result.reason,
+        "stopped": bool(result.stopped),
+        **_config_fields(cfg),
+        "epochs": int(result.epochs_done or 0),
+        "batches_done": int(result.batches_done),
+        "batches": int(result.batches),
+        "epoch_float": float(result.epoch_float),
+        "device": result.device,
+        "elapsed_s": float(result.elapsed or 0.0),
+        "best_epoch": result.best_epoch,
+        "restored_epoch": result.restored_epoch,
+        "best_val_accuracy": max(vals) if vals else None,
+        "test_accuracy": result.test_accuracy,
+        "test_loss": result.test_loss,
+        "params": int(result.params),
+        "data_source": result.data_source,
+        "config": cfg,
+        "history": history,
+        "date": _now(),
+    }
+
+
+def kfold_record(result: Any, config: Any, *, kind: str = "kfold") -> dict:
+    """A JSON-ready history record of a k-fold cross-validation.
+
+    Parameters
+    ----------
+    result
+        A :class:`~digitpad.core.training.KFoldResult`.
+    config
+        The :class:`~digitpad.core.training.TrainConfig` it evaluated.
+    kind
+        The record's kind label.
+
+    Returns
+    -------
+    dict
+        ``kind``, ``status``, ``reason``, the configuration, ``k``, the per-fold ``accuracies``
+        with their ``mean`` and ``std`` (``test_accuracy`` is the mean, for the history table),
+        the folds' per-epoch curves under ``histories`` and the local ``date``.
+    """
+    cfg = config.to_dict() if hasattr(config, "to_dict") else dict(config or {})
+    return {
+        "kind": kind,
+        "status": result.status.value,
+        "reason": result.reason,
+        "stopped": bool(result.stopped),
+        **_config_fields(cfg),
+        "epochs": cfg.get("epochs"),
+        "k": int(result.k),
+        "accuracies": [float(a) for a in result.accuracies],
+        "mean": result.mean,
+        "std": result.std,
+        "test_accuracy": result.mean,
+        "device": result.device,
+        "elapsed_s": float(result.elapsed or 0.0),
+        "config": cfg,
+        "histories": [dict(h) for h in result.histories],
+        "date": _now(),
+    }

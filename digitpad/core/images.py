@@ -1,7 +1,15 @@
 """Reading image files into ink-bright float arrays.
 
-:func:`load_image` accepts anything Pillow can read and returns a float32 2-D array in [0, 1] with
-the digitpad convention: 0 = background, 1 = ink. On the way it
+:func:`load_image` reads the raster formats of :data:`IMAGE_FORMATS` and returns a float32 2-D
+array in [0, 1] with the digitpad convention: 0 = background, 1 = ink. Images are untrusted input:
+
+* only a regular file is opened, once, without blocking (a FIFO or ``/dev/urandom`` is refused
+  before it is read), and Pillow decodes exactly that open file;
+* Pillow may try only the allow-listed formats, all decoded in-process -- never EPS/PostScript,
+  which Pillow would hand to the Ghostscript program whatever the file is called; a file in a
+  refused format gets a sentence naming that format.
+
+On the way it
 
 * takes the first frame of animations (GIF, APNG, multi-page TIFF);
 * applies the EXIF orientation tag with ``PIL.ImageOps.exif_transpose`` once the size guard has
@@ -26,11 +34,13 @@ import math
 import os
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from digitpad.core.data.pixels import PIXEL_MAX, pixels_to_unit
+from digitpad.core.data.regular import open_regular
 from digitpad.core.errors import ImageError
 
 #: Largest number of pixels digitpad decodes at once (about a 48-megapixel photo). JPEGs larger
@@ -40,14 +50,23 @@ MAX_PIXELS: int = 48_000_000
 #: Images whose longest side exceeds this are reduced to about this size before any processing.
 WORK_SIDE: int = 2048
 
-# Pillow formats that are not raster images digitpad can decode: stubs that need an external
-# handler (BUFR, GRIB, HDF5 -- ".h5" is a Keras model here), vector formats (EPS needs Ghostscript,
-# WMF/EMF), MPEG (identified only, no decoder) and write-only formats (PDF, PALM).
-_NOT_DECODED = frozenset({"BUFR", "EPS", "GRIB", "HDF5", "MPEG", "PALM", "PDF", "WMF"})
+#: The raster formats digitpad decodes -- the allow-list handed to ``Image.open(formats=...)``, in
+#: the order Pillow tries them (TGA, which has no signature, last). Each is decoded inside the
+#: process by Pillow's own decoders. Everything else is refused before any decoding: EPS/PS above
+#: all (Pillow hands it to the Ghostscript program, which runs the PostScript inside), PDF, WMF/EMF,
+#: the stubs that need an external handler (BUFR, GRIB, HDF5 -- ".h5" is a Keras model here) and
+#: the rarely used formats whose decoders only widen what a hostile file can reach.
+IMAGE_FORMATS: tuple[str, ...] = (
+    "PNG", "JPEG", "GIF", "BMP", "DIB", "TIFF", "WEBP", "PPM", "ICO", "TGA",
+)
+_FORMAT_NAMES = "PNG, JPEG, GIF, BMP, TIFF, WebP, PBM/PGM/PPM, ICO and TGA"
 
-#: Lower-case file suffixes (``".png"``) of the raster formats Pillow reads for digitpad.
+#: Lower-case file suffixes (``".png"``) of :data:`IMAGE_FORMATS` as registered with Pillow
+#: (and ``.mpo``: multi-picture JPEGs, which Pillow's JPEG opener reads).
 IMAGE_SUFFIXES: frozenset[str] = frozenset(
-    ext.lower() for ext, fmt in Image.registered_extensions().items() if fmt not in _NOT_DECODED
+    ext.lower()
+    for ext, fmt in Image.registered_extensions().items()
+    if fmt in IMAGE_FORMATS or fmt == "MPO"
 )
 
 
@@ -73,28 +92,43 @@ def _fail(path: Path, what: str) -> ImageError:
     return ImageError(f"cannot read image {str(path)!r}: {what}.")
 
 
-def _open_checked(path: Path) -> Image.Image:
-    """Open an image lazily (no pixel data decoded yet), turning every failure into ImageError."""
-    if not path.exists():
-        raise _fail(path, "the file does not exist")
-    if path.is_dir():
-        raise _fail(path, "it is a folder, not a file")
+def _refused_format(prefix: bytes) -> str | None:
+    """The Pillow format outside the allow-list whose signature ``prefix`` carries, described."""
+    if prefix.startswith(b"%PDF"):
+        return "PDF format (a document, not an image)"
+    for fmt in Image.ID:
+        factory, accept = Image.OPEN[fmt]
+        if fmt in IMAGE_FORMATS or accept is None:
+            continue
+        try:
+            if accept(prefix):
+                desc = getattr(factory, "format_description", None)
+                return f"{fmt} format ({desc})" if desc and desc.upper() != fmt else f"{fmt} format"
+        except Exception:  # a signature check that cannot handle a short prefix
+            continue
+    return None
+
+
+def _open_checked(fh: BinaryIO, path: Path) -> Image.Image:
+    """Open an already opened regular file lazily (no pixels decoded) with the allowed formats only."""
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise _fail(path, exc.strerror or "it cannot be accessed") from None
-    if size == 0:
-        raise _fail(path, "the file is empty (0 bytes)")
-    try:
+        size = os.fstat(fh.fileno()).st_size
+        if size == 0:
+            raise _fail(path, "the file is empty (0 bytes)")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return Image.open(path)
+            return Image.open(fh, formats=list(IMAGE_FORMATS))
+    except ImageError:
+        raise
     except Image.DecompressionBombError:
         raise _fail(path, f"it is too large to decode safely (over {Image.MAX_IMAGE_PIXELS * 2} pixels)") from None
     except UnidentifiedImageError:
-        raise _fail(path, "it is not an image file in a format Pillow can read") from None
-    except PermissionError:
-        raise _fail(path, "permission denied") from None
+        fh.seek(0)
+        other = _refused_format(fh.read(16))
+        if other is not None:
+            raise _fail(path, f"it is a file in the {other}; digitpad opens only "
+                              f"{_FORMAT_NAMES} images") from None
+        raise _fail(path, f"it is not an image file in a format digitpad opens ({_FORMAT_NAMES})") from None
     except (OSError, SyntaxError, ValueError, EOFError, TypeError, IndexError) as exc:
         raise _fail(path, f"the file is corrupt ({_reason(exc)})") from None
 
@@ -112,7 +146,7 @@ def _decode(img: Image.Image, path: Path) -> Image.Image:
         w, h = img.size
         if w <= 0 or h <= 0:
             raise _fail(path, "it has no pixels")
-        if img.format == "JPEG" and (w * h > MAX_PIXELS or max(w, h) > WORK_SIDE):
+        if img.format in ("JPEG", "MPO") and (w * h > MAX_PIXELS or max(w, h) > WORK_SIDE):
             # DCT scaling: decode directly at 1/2, 1/4 or 1/8 size, never at full size.
             # ask for the size the integer reduction below would give anyway
             factor = max(math.ceil(max(w, h) / WORK_SIDE), math.ceil(math.sqrt(w * h / MAX_PIXELS)))
@@ -231,7 +265,7 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     Parameters
     ----------
     path : str or os.PathLike
-        Any file Pillow can read (PNG, JPEG, BMP, GIF, TIFF, WebP, ...).
+        A regular file in one of :data:`IMAGE_FORMATS` (PNG, JPEG, GIF, BMP, TIFF, WebP, ...).
 
     Returns
     -------
@@ -242,19 +276,20 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     Raises
     ------
     ImageError
-        One sentence naming the file: missing, a folder, empty, not an image, truncated, corrupt
-        or too large.
+        One sentence naming the file: missing, a folder, a FIFO or device, empty, a refused format
+        (naming it), not an image, truncated, corrupt or too large.
     """
     path = Path(path)
-    img = _open_checked(path)
-    try:
-        with img:
-            frame = _decode(img, path)
-            grey, alpha = _channels(frame)
-    except ImageError:
-        raise
-    except MemoryError:
-        raise _fail(path, "there is not enough memory to decode it") from None
-    except Exception as exc:  # conversion bugs in exotic modes: still one sentence
-        raise _fail(path, f"its pixel format cannot be converted ({_reason(exc)})") from None
+    with open_regular(path, lambda why: _fail(path, why)) as fh:
+        img = _open_checked(fh, path)
+        try:
+            with img:
+                frame = _decode(img, path)
+                grey, alpha = _channels(frame)
+        except ImageError:
+            raise
+        except MemoryError:
+            raise _fail(path, "there is not enough memory to decode it") from None
+        except Exception as exc:  # conversion bugs in exotic modes: still one sentence
+            raise _fail(path, f"its pixel format cannot be converted ({_reason(exc)})") from None
     return _ink(grey, alpha)

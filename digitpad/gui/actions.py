@@ -116,7 +116,7 @@ def build_menus(win: MainWindow) -> None:
 
 
 def fill_recent_menu(menu: QMenu, files: list[str], open_file: Callable[[str], None],
-                     clear: Callable[[], None]) -> None:
+                     clear_files: Callable[[], None]) -> None:
     """Refill the Open Recent menu: one action per file (data = its path), then Clear Menu."""
     menu.clear()
     for path in files:
@@ -131,7 +131,7 @@ def fill_recent_menu(menu: QMenu, files: list[str], open_file: Callable[[str], N
     menu.addSeparator()
     clear = menu.addAction("Clear Menu")
     clear.setEnabled(bool(files))
-    clear.triggered.connect(lambda _checked=False: clear())
+    clear.triggered.connect(lambda _checked=False: clear_files())
 
 
 def about_html() -> str:

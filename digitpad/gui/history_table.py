@@ -6,7 +6,6 @@ shows them, newest first, sortable by any column (numbers sort as numbers).
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
 from typing import Any
 
@@ -54,37 +53,6 @@ def _lookup(record: dict, key: str) -> Any:
         if isinstance(config, dict) and config.get(name) is not None:
             return config[name]
     return None
-
-
-def run_record(result: Any, *, kind: str = "train") -> dict:
-    """A JSON-ready history record for a core ``TrainResult`` (or a continued run)."""
-    config = getattr(result, "config", None)
-    cfg = config.to_dict() if config is not None and hasattr(config, "to_dict") else {}
-    history = getattr(result, "history", None) or {}
-    vals = [v for v in history.get("val_accuracy", []) if v is not None and math.isfinite(v)]
-    return {
-        "kind": kind,
-        "source": "gui",
-        "arch": cfg.get("arch"),
-        "epochs": int(getattr(result, "epochs_done", 0) or 0),
-        "batch_size": cfg.get("batch_size"),
-        "optimizer": cfg.get("optimizer"),
-        "learning_rate": cfg.get("learning_rate"),
-        "schedule": cfg.get("schedule"),
-        "augment": cfg.get("augment"),
-        "val_split": cfg.get("val_split"),
-        "seed": cfg.get("seed"),
-        "train_limit": cfg.get("train_limit"),
-        "data": cfg.get("data"),
-        "device": getattr(result, "device", None),
-        "elapsed_s": float(getattr(result, "elapsed", 0.0) or 0.0),
-        "best_val_accuracy": max(vals) if vals else None,
-        "test_accuracy": getattr(result, "test_accuracy", None),
-        "test_loss": getattr(result, "test_loss", None),
-        "reason": getattr(result, "reason", ""),
-        "stopped": bool(getattr(result, "stopped", False)),
-        "date": _dt.datetime.now().isoformat(timespec="seconds"),
-    }
 
 
 class _Item(QTableWidgetItem):

@@ -185,11 +185,10 @@ class KFoldDialog(QDialog):
 
 
 def fold_line(reports: list) -> str:
-    """The status line for the newest report: 'fold 2/5 · epoch 1/3 · batch 40/94' (or its message)."""
+    """The status line for the newest report: 'fold 2/5 · epoch 1/3 · batch 40/94' or a note."""
     for p in reversed(reports):
-        fold = f"fold {p.fold}/{p.folds} · " if getattr(p, "folds", 0) else ""
         if p.kind in ("batch", "epoch"):
-            return f"{fold}epoch {p.epoch}/{p.epochs} · batch {p.batch}/{p.batches}"
-        if p.message:
-            return f"{fold}{p.message}" if not p.message.startswith("fold") else p.message
+            return p.where()
+        if p.kind == "message" and p.message:
+            return p.message
     return ""

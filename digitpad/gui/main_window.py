@@ -83,7 +83,7 @@ class MainWindow(QMainWindow):
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.recognize_tab = RecognizeTab(self.current)
+        self.recognize_tab = RecognizeTab(current=self.current)
         self.train_tab = TrainTab(runner=self.runner, current=self.current)
         self.tabs.addTab(self.recognize_tab, "Recognize")
         self.tabs.addTab(self.train_tab, "Train")

@@ -91,7 +91,7 @@ class RecognizeTab(QWidget):
         The owner of the model in use (default: a new CurrentModel on the shared runner).
     """
 
-    def __init__(self, current: CurrentModel | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, current: CurrentModel | None = None) -> None:
         super().__init__(parent)
         self.current = current if current is not None else CurrentModel(parent=self)
         self._no_model_text = LOADING_TEXT

@@ -39,7 +39,6 @@ import sys
 import threading
 import time
 import traceback
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -73,6 +72,25 @@ def error_reason(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     name = type(exc).__name__
     return f"Unexpected {name}: {text}" if text else f"Unexpected {name}."
+
+
+class _TaskWorker(FunctionWorker):
+    """superqt's FunctionWorker without its per-run ``warnings.catch_warnings``.
+
+    That context manager swaps the ``warnings`` module's global ``showwarning`` and filters; with
+    two workers overlapping (training while a model loads) one restored the other's, leaving the
+    GUI thread with a worker's ``showwarning`` (seen here: endless recursion on the next
+    warning) and every DeprecationWarning switched on. Warnings of a task are printed by Python
+    as in any thread. The task body (:meth:`TaskRunner._body`) never raises.
+    """
+
+    def run(self) -> None:  # noqa: D401 - QRunnable API
+        """Thread body (called by the thread pool)."""
+        self._running = True
+        try:
+            self.work()
+        finally:
+            self._running = False
 
 
 @dataclass(eq=False)
@@ -148,8 +166,8 @@ class TaskRunner(QObject):
                 self._sink(task.id), renice_interval=None if low_priority else 0
             )
         task._job = (fn, args, throttle)
-        worker = create_worker(self._body, task, _start_thread=False, _ignore_errors=True)
-        worker.warned.connect(self._on_warned)
+        worker = create_worker(self._body, task, _start_thread=False, _ignore_errors=True,
+                               _worker_class=_TaskWorker)
         task._worker = worker
         self._tasks[task.id] = task
         (self._low_pool if low_priority else self._pool).start(worker)
@@ -209,8 +227,9 @@ class TaskRunner(QObject):
         except BaseException as exc:  # noqa: BLE001 - every failure becomes a sentence
             if throttle is not None:
                 throttle.flush()
-            print(f"digitpad: task {task.name!r} failed:\n{traceback.format_exc()}",
-                  file=sys.stderr, flush=True)
+            if not isinstance(exc, DigitpadError):  # a refusal is expected; a bug is not
+                print(f"digitpad: task {task.name!r} failed:\n{traceback.format_exc()}",
+                      file=sys.stderr, flush=True)
             ok, payload = False, error_reason(exc)
         else:
             ok, payload = True, value
@@ -222,12 +241,6 @@ class TaskRunner(QObject):
         task._ended.set()
 
     # ------------------------------------------------------------- GUI thread
-    @Slot(tuple)
-    def _on_warned(self, warning: tuple) -> None:
-        """superqt routes a worker's warnings here instead of printing them: print them."""
-        message, category, filename, lineno, _file, line = warning
-        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
-
     @Slot(int, object)
     def _on_progress(self, task_id: int, batch: list) -> None:
         task = self._tasks.get(task_id)

@@ -2,7 +2,8 @@
 
 The form knows nothing about running: it turns its widgets into a core ``TrainConfig``
 (:meth:`TrainForm.build_config`), remembers them in the settings file, and fills in what it
-learns in the background (parameter counts, GPUs) through the app's
+learns in the background (parameter counts; the GPUs, see :mod:`digitpad.gui.device_combo`)
+through the app's
 :class:`~digitpad.gui.tasks.TaskRunner`. This module imports no TensorFlow at import time.
 """
 
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QStandardItemModel, QValidator
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -27,9 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitpad.gui.device_combo import NO_GPU_REASON, DeviceCombo
 from digitpad.gui.settings import app_settings
 
-NO_GPU_REASON = "No GPU detected by TensorFlow"
+__all__ = ["BUNDLED", "NO_GPU_REASON", "LogSpinBox", "TrainForm"]
+
 BUNDLED = "bundled"
 
 
@@ -92,7 +95,6 @@ class TrainForm(QWidget):
         self._base_model: str | None = None    # a saved model to train further; None = a new model
         self._param_counts: dict[str, int | None] = {}
         self._counting = False
-        self.gpus: list[str] | None = None     # None until TensorFlow has been asked
         #: extra TrainConfig fields applied to every run (scripting and tests, e.g. test_limit)
         self.config_overrides: dict[str, Any] = {}
 
@@ -125,8 +127,7 @@ class TrainForm(QWidget):
         self.augment_check = QCheckBox("Augment (shifts, rotations, zoom)", self)
         self.seed_spin = QSpinBox(self)
         self.seed_spin.setRange(0, 2**31 - 1)
-        self.device_combo = QComboBox(self)
-        self.device_combo.setToolTip("Where TensorFlow trains the model.")
+        self.device_combo = DeviceCombo(runner, app_settings().value("train/device", "auto", type=str), self)
         self.data_label = QLabel("", self)
         self.data_label.setWordWrap(True)
         self.data_bundled_button = QPushButton("Bundled MNIST", self)
@@ -149,7 +150,6 @@ class TrainForm(QWidget):
             ".h5 with a fresh optimizer). The architecture below then only gives the defaults."
         )
         self._layout()
-        self._fill_devices(None)
 
         self.arch_combo.currentIndexChanged.connect(self._on_arch_changed)
         self.data_folder_button.clicked.connect(self._choose_data_folder)
@@ -159,7 +159,6 @@ class TrainForm(QWidget):
         self.base_new_button.clicked.connect(lambda: self.set_base_model(None))
 
         self.restore()
-        self._detect_devices()
         self._request_param_count(self.arch_combo.currentData())
 
     def _layout(self) -> None:
@@ -206,7 +205,7 @@ class TrainForm(QWidget):
             val_split=float(self.val_spin.value()),
             augment=bool(self.augment_check.isChecked()),
             seed=int(self.seed_spin.value()),
-            device=str(self.device_combo.currentData() or "auto"),
+            device=self.device_combo.device(),
             data=self._data_source,
             train_limit=int(self.limit_spin.value()) or None,
         )
@@ -285,7 +284,7 @@ class TrainForm(QWidget):
         s.setValue("train/val_split", float(self.val_spin.value()))
         s.setValue("train/augment", bool(self.augment_check.isChecked()))
         s.setValue("train/seed", int(self.seed_spin.value()))
-        s.setValue("train/device", str(self.device_combo.currentData() or "auto"))
+        s.setValue("train/device", self.device_combo.device())
         s.setValue("train/limit", int(self.limit_spin.value()))
         s.setValue("train/data", self._data_source or BUNDLED)
         s.sync()
@@ -350,37 +349,6 @@ class TrainForm(QWidget):
             params = f"{count:,} parameters"
         self.arch_info.setText(f"{spec.description} — {params}")
 
-    # =============================================================== devices
-    def _detect_devices(self) -> None:
-        from digitpad.core.tfsetup import list_gpus
-
-        self._runner.start(list_gpus, name="digitpad-gpus", on_done=self._fill_devices)
-
-    def _fill_devices(self, gpus: list[str] | None) -> None:
-        if gpus is not None:
-            self.gpus = list(gpus)
-        wanted = self.device_combo.currentData() or app_settings().value("train/device", "auto", type=str)
-        combo = self.device_combo
-        combo.blockSignals(True)
-        combo.clear()
-        combo.addItem("Auto (GPU if available)", "auto")
-        combo.addItem("CPU", "cpu")
-        if gpus is None:
-            combo.addItem("GPU (detecting…)", "gpu")
-            _disable_item(combo, combo.count() - 1, "Looking for GPUs…")
-        elif not gpus:
-            combo.addItem("GPU", "gpu")
-            _disable_item(combo, combo.count() - 1, NO_GPU_REASON)
-        else:
-            for i, gpu in enumerate(gpus):
-                combo.addItem(f"GPU:{i} ({gpu})", f"gpu:{i}")
-        index = combo.findData(wanted)
-        model = combo.model()
-        if index < 0 or (isinstance(model, QStandardItemModel) and not model.item(index).isEnabled()):
-            index = 0
-        combo.setCurrentIndex(index)
-        combo.blockSignals(False)
-
     # ============================================================ file dialogs
     @Slot()
     def _choose_data_folder(self) -> None:
@@ -405,13 +373,6 @@ class TrainForm(QWidget):
         )
         if path:
             self.set_base_model(path)
-
-
-def _disable_item(combo: QComboBox, row: int, reason: str) -> None:
-    model = combo.model()
-    if isinstance(model, QStandardItemModel) and model.item(row) is not None:
-        model.item(row).setEnabled(False)
-        model.item(row).setToolTip(reason)
 
 
 def _set_combo_text(combo: QComboBox, text: str) -> None:

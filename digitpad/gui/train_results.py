@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from digitpad.gui.history_table import HistoryTable
 from digitpad.gui.training_plots import ProgressPanel, TrainingPlots, format_eta
 
-#: What Stop does, word for word in the Stop button's tooltip and in a stopped run's summary.
+#: What Stop does, word for word as in a stopped run's reason (``core.training``): the tooltip.
 STOP_KEEPS = "the weights trained so far are kept"
 
 
@@ -69,9 +69,6 @@ class TrainResults(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
 
-        self._last_batch: Any = None   # the run's last per-batch report
-        self._epoch_ended = False      # True when an epoch report came after it
-
     # ================================================================ a run
     def begin(self, line: str, bar_text: str, *, fresh: bool) -> None:
         """A run starts: log ``line``; ``fresh`` (a new session) also clears the plots."""
@@ -79,8 +76,6 @@ class TrainResults(QWidget):
             self.plots.clear()
         self.progress.reset(bar_text)
         self.progress.append(line)
-        self._last_batch = None
-        self._epoch_ended = False
 
     def add_reports(self, reports: list) -> None:
         """Show a throttled list of core ``Progress`` reports (points, log lines, progress bar)."""
@@ -92,14 +87,12 @@ class TrainResults(QWidget):
             if kind == "batch":
                 xs.append(float(p.epoch_float))
                 logs.append(p.logs)
-                self._last_batch, self._epoch_ended = p, False
                 last = p
             elif kind == "epoch":
                 self.plots.add_batches(xs, logs)
                 xs, logs = [], []
                 self.plots.add_epoch(float(p.epoch_float), p.logs)
                 self.progress.append(epoch_line(p))
-                self._epoch_ended = True
                 last = p
             elif kind in ("start", "message", "end"):
                 if kind != "end" and p.message:
@@ -111,38 +104,35 @@ class TrainResults(QWidget):
             self.progress.show_progress(last)
 
     def show_result(self, result: Any) -> str:
-        """Show a finished run (summary, log, bar); returns the summary sentence."""
+        """Show a finished run (summary, log, bar); returns the summary sentence.
+
+        A stopped run's summary is the core's reason, which says where the stop came and that
+        the weights trained so far are kept; a completed run's names the restored best epoch.
+        """
         self.plots.flush()
         status = run_status(result)
-        acc = getattr(result, "test_accuracy", None)
+        acc = result.test_accuracy
         acc_text = (f"test accuracy {100 * acc:.2f} %" if acc is not None and math.isfinite(acc)
                     else "no test accuracy")
-        where = (f"{int(getattr(result, 'epochs_done', 0) or 0)} epoch(s) done in "
-                 f"{format_eta(getattr(result, 'elapsed', None))} on {getattr(result, 'device', '?')}")
-        reason = str(getattr(result, "reason", "") or status)
+        took = f"{format_eta(result.elapsed)} on {result.device or '?'}"
+        epochs = f"{int(result.epochs_done or 0)} epoch(s) in {took}"
         bar = self.progress.bar
         if status == "stopped":
-            summary = f"Training {self.stop_point()}; {STOP_KEEPS} ({where}; {acc_text})."
+            summary = f"Training {result.reason} ({took}; {acc_text})."
             bar.setFormat(f"Stopped · {acc_text}")
         elif status == "completed":
-            summary = f"Training completed: {where}; {acc_text}."
+            summary = f"Training completed: {epochs}; {acc_text}."
+            if result.restored_epoch is not None:
+                summary += f" The weights of epoch {result.restored_epoch} (best validation accuracy) are kept."
             bar.setValue(bar.maximum())  # the last throttled batch update may be short of the end
             bar.setFormat(f"Done · {acc_text}")
-        else:
-            summary = f"Training stopped: {reason} ({where}; {acc_text})."
-            bar.setFormat(f"Failed · {reason}")
+        else:  # diverged (NaN or exploding loss) or failed
+            verb = "failed" if status == "failed" else "stopped"
+            summary = f"Training {verb}: {result.reason} ({epochs}; {acc_text})."
+            bar.setFormat(f"Failed · {result.reason}")
         self.result_label.setText(summary)
         self.progress.append(summary)
         return summary
-
-    def stop_point(self) -> str:
-        """Where the last run was stopped, e.g. 'stopped by user in epoch 1 after 400 of 422 batches'."""
-        p = self._last_batch
-        if p is None:
-            return "stopped by user before its first batch"
-        if self._epoch_ended or p.batch >= p.batches:
-            return f"stopped by user after epoch {p.epoch}"
-        return f"stopped by user in epoch {p.epoch} after {p.batch} of {p.batches} batches"
 
     def show_failure(self, reason: str) -> None:
         """A run could not run at all (bad data, broken base model, engine failure)."""

@@ -92,6 +92,7 @@ class SessionRunner(QObject):
             self.running_changed.emit(True)
             return True
         config.resolved()  # a bad form value is reported now, not after the model file has loaded
+        self.session = None
         self._cancelled = False
         self._loading = self._runner.start(
             _load_base_model, str(base_model), name="digitpad-base-model",

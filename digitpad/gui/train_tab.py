@@ -1,15 +1,14 @@
 """The Train tab: the settings form, Start/Stop/Continue, live results, Save and Use in Recognize.
 
-The tab composes three parts and owns no thread code:
+The tab composes four parts and owns no thread code:
 
 * :class:`~digitpad.gui.train_form.TrainForm` – the settings of the next run;
 * :class:`~digitpad.gui.train_runner.SessionRunner` – drives the core ``TrainingSession`` as
   low-priority tasks of the app's :class:`~digitpad.gui.tasks.TaskRunner`;
-* :class:`~digitpad.gui.train_results.TrainResults` – plots, progress and log, summary, history.
+* :class:`~digitpad.gui.train_results.TrainResults` – plots, progress and log, summary, history;
+* :class:`~digitpad.gui.trained_model.TrainedModel` – the last run's model, its saved state,
+  Save and Use in Recognize through the app's ``CurrentModel``.
 
-The trained model stays in the session. *Use in Recognize* hands a copy to the app's
-:class:`~digitpad.gui.current_model.CurrentModel`; *Save* saves through it. Each finished run
-gets a new key, so a copy in use and the tab share the saved state of the same weights.
 Stop keeps the weights trained so far; a run that completes with a validation split keeps its best
 epoch's weights (the log says so). This module imports no TensorFlow at import time.
 """
@@ -17,7 +16,6 @@ epoch's weights (the log says so). This module imports no TensorFlow at import t
 from __future__ import annotations
 
 import datetime as _dt
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -44,6 +42,7 @@ from digitpad.gui.tasks import TaskRunner, shared_runner
 from digitpad.gui.train_form import NO_GPU_REASON, TrainForm
 from digitpad.gui.train_results import STOP_KEEPS, TrainResults, run_status
 from digitpad.gui.train_runner import SessionRunner
+from digitpad.gui.trained_model import TrainedModel
 
 __all__ = ["NO_GPU_REASON", "TrainTab"]
 
@@ -78,10 +77,6 @@ class TrainTab(QWidget):
         self.current = current if current is not None else CurrentModel(self._runner, self)
         self._show_error = show_error or (lambda title, text: QMessageBox.warning(self, title, text))
         self._ask_save_path = ask_save_path or self._save_dialog
-        self._run_key: object | None = None      # identity of the weights of the last finished run
-        self._usable = False                     # the last run left a model worth using/saving
-        self._saved_path: str | None = None      # where the weights of _run_key are saved
-        self._saving: str | None = None          # path of the save in flight
         self._save_after_run: str | None = None  # path chosen while a run was stopping
         self._shown_records = 0
         self.kfold_dialog: KFoldDialog | None = None
@@ -89,14 +84,17 @@ class TrainTab(QWidget):
         self.form = TrainForm(self._runner, self)
         self.session = SessionRunner(self._runner, self)
         self.results = TrainResults(self)
+        self.trained = TrainedModel(self._runner, self.current, self)
         self._build_ui()
         self.session.running_changed.connect(self._on_running_changed)
         self.session.progress.connect(self.results.add_reports)
         self.session.finished.connect(self._on_run_finished)
         self.session.failed.connect(self._on_run_failed)
-        self.current.saved.connect(self._on_saved)
-        self.current.failed.connect(self._on_current_failed)
-        self.current.changed.connect(self._on_current_changed)
+        self.trained.changed.connect(self._update_buttons)
+        self.trained.saved.connect(self._on_saved)
+        self.trained.save_failed.connect(self._on_save_failed)
+        self.trained.used.connect(self._on_used)
+        self.trained.use_failed.connect(lambda reason: self._report_error("Cannot use the model", reason))
         self.continue_spin.setValue(app_settings().value("train/continue_epochs", 1, type=int))
         self._reload_history()
         self._update_buttons()
@@ -166,11 +164,11 @@ class TrainTab(QWidget):
 
     def has_model(self) -> bool:
         """True when the last run left a trained model (to use, save or train further)."""
-        return self._usable and self.session.result is not None
+        return self.trained.model is not None
 
     def has_unsaved_model(self) -> bool:
         """True when a trained model (or one being trained) has not been saved since it changed."""
-        return self.session.is_running() or (self.has_model() and self._saved_path is None)
+        return self.session.is_running() or (self.has_model() and not self.trained.is_saved)
 
     def current_result(self) -> Any:
         """The last run's ``TrainResult`` (None before the first run)."""
@@ -178,7 +176,7 @@ class TrainTab(QWidget):
 
     def current_model(self) -> Any:
         """The last trained Keras model, or None."""
-        return self.session.result.model if self.has_model() else None
+        return self.trained.model
 
     def build_config(self, **extra: Any) -> Any:
         """The ``TrainConfig`` described by the form (plus its ``config_overrides`` and ``extra``)."""
@@ -236,7 +234,7 @@ class TrainTab(QWidget):
         if not started:
             return
         self.form.save()
-        self._usable, self._run_key, self._saved_path = False, None, None
+        self.trained.set_result(None)
         self._shown_records = 0
         self.results.begin(
             f"— {_dt.datetime.now():%H:%M:%S} start: {config.arch}, {config.epochs} epoch(s), "
@@ -263,27 +261,9 @@ class TrainTab(QWidget):
 
     @Slot()
     def use_in_recognize(self) -> None:
-        """Make a copy of the trained model (in a worker) the current model, then ask for Recognize."""
-        model = self.current_model()
-        if model is None or self.is_training():
-            return
-        result, key, path = self.session.result, self._run_key, self._saved_path
-        metadata = _metadata(result)
-        acc = result.test_accuracy
-        name = f"{result.config.arch} (trained {_dt.datetime.now():%H:%M}" + (
-            f", test {100 * acc:.2f} %)" if acc is not None and math.isfinite(acc) else ")"
-        )
-
-        def use(copy: Any) -> None:
-            self.current.use(copy, name, metadata, path=path, saved=path is not None, key=key)
-            self._update_buttons()
-            self.use_model_requested.emit(name)
-            self.status_message.emit(f"Using {name} in Recognize.")
-
-        self.use_button.setEnabled(False)
-        self._runner.start(_inference_copy, model, name="digitpad-clone", on_done=use,
-                           on_error=lambda reason: self._report_error("Cannot use the model", reason),
-                           on_finished=self._update_buttons)
+        """Make a copy of the trained model the current model (then ``use_model_requested``)."""
+        if not self.is_training():
+            self.trained.use()
 
     @Slot()
     def save_model_interactive(self) -> bool:
@@ -310,7 +290,7 @@ class TrainTab(QWidget):
             self._save_after_run = str(p)
             self.request_stop()
         else:
-            self._start_save(str(p))
+            self.trained.save(str(p))
         return True
 
     @Slot()
@@ -339,59 +319,42 @@ class TrainTab(QWidget):
     @Slot(object)
     def _on_run_finished(self, result: Any) -> None:
         status = run_status(result)
-        self._usable = result.model is not None and (
-            status in ("completed", "stopped") or int(result.epochs_done or 0) > 0)
-        self._run_key = object() if self._usable else None  # new weights: not saved anywhere yet
-        self._saved_path = None
+        self.trained.set_result(result)
         summary = self.results.show_result(result)
         self._show_new_records()
         self.status_message.emit(summary)
-        if status not in ("completed", "stopped"):
+        if status == "failed":
+            self._show_error("Training failed", str(result.reason))
+        elif status != "completed" and status != "stopped":
             self._show_error("Training stopped", f"Training stopped: {result.reason}.")
         path, self._save_after_run = self._save_after_run, None
-        if path is not None and self._usable:
-            self._start_save(path)
+        if path is not None:
+            self.trained.save(path)
 
     @Slot(str)
     def _on_run_failed(self, reason: str) -> None:
-        self._usable, self._save_after_run = False, None
+        self._save_after_run = None
+        self.trained.set_result(None)
         self.results.show_failure(reason)
         self._show_new_records()
         self.status_message.emit(f"Training failed: {reason}")
         self._show_error("Training failed", reason)
 
-    def _start_save(self, path: str) -> None:
-        self._saving = path
-        self.results.progress.append(f"Saving the model to {path}…")
-        self.current.save(path, self.current_model(), _metadata(self.session.result), key=self._run_key)
-        self._update_buttons()
-
     def _on_saved(self, path: str) -> None:
-        if self._saving is None or Path(path).resolve() != Path(self._saving).resolve():
-            return  # another model's save
-        self._saving = None
-        self._saved_path = path
         settings = app_settings()
         settings.setValue("train/save_dir", str(Path(path).parent))
         add_recent_file(path, settings)
         self.results.progress.append(f"Saved model to {path}")
         self.status_message.emit(f"Model saved to {path}.")
-        self._update_buttons()
         self.model_saved.emit(path)
 
-    def _on_current_failed(self, title: str, reason: str) -> None:
-        if self._saving is None or title != "Save failed":
-            return
-        self._saving = None
-        text = f"Cannot save the model: {reason} The model is still in memory."
-        self.results.progress.append(text)
-        self.status_message.emit(text)
-        self._update_buttons()
+    def _on_save_failed(self, text: str) -> None:
+        self.results.progress.append(f"Cannot save the model: {text}")
+        self.status_message.emit(f"Cannot save the model: {text}")
 
-    def _on_current_changed(self) -> None:
-        entry = self.current.entry  # a copy of this run saved from elsewhere shares its saved state
-        if entry is not None and self._run_key is not None and entry.key is self._run_key and entry.saved:
-            self._saved_path = entry.path
+    def _on_used(self, name: str) -> None:
+        self.use_model_requested.emit(name)
+        self.status_message.emit(f"Using {name} in Recognize.")
 
     def _update_buttons(self) -> None:
         training = self.session.is_running()
@@ -401,8 +364,8 @@ class TrainTab(QWidget):
         self.stop_button.setEnabled(training)
         self.continue_button.setEnabled(not busy and model)
         self.continue_spin.setEnabled(not busy)
-        self.use_button.setEnabled(not training and model)
-        self.save_button.setEnabled(not training and model and self._saving is None)
+        self.use_button.setEnabled(not training and model and not self.trained.copying)
+        self.save_button.setEnabled(not training and model and self.trained.saving is None)
         self.kfold_button.setEnabled(not training)
         self.form.set_busy(busy)
 
@@ -428,23 +391,3 @@ class TrainTab(QWidget):
 
     def _save_dialog(self, suggested: str) -> tuple[str, str]:
         return QFileDialog.getSaveFileName(self, "Save Model", suggested, SAVE_FILTERS)
-
-
-def _metadata(result: Any) -> dict:
-    meta = result.metadata() if result is not None else {}
-    return dict(meta) if isinstance(meta, dict) else {}
-
-
-def _inference_copy(model: Any) -> Any:
-    """Worker: a copy of ``model`` for Recognize, same weights, input (28, 28, 1)."""
-    from digitpad.core.tfsetup import keras
-
-    k = keras()
-    clone = k.models.clone_model(model)
-    clone.set_weights(model.get_weights())
-    shape = tuple(clone.input_shape[1:])
-    if shape != (28, 28, 1):
-        inputs = k.Input(shape=(28, 28, 1), name="image")
-        x = k.layers.Reshape(shape)(inputs)
-        clone = k.Model(inputs, clone(x), name=f"{model.name}_28x28")
-    return clone

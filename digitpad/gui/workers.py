@@ -1,16 +1,8 @@
-"""Background work for the GUI: a small QThread job wrapper and a progress throttle.
+"""What keeps the GUI responsive while a task trains: thread priorities, GIL switch interval,
+a one-time heap freeze, and a throttle for per-batch progress.
 
-Rules this module enforces (both were measured as real traps here):
-
-* A job's signals are emitted in the worker thread; connect them only to slots (``@Slot``
-  methods) of QObjects that live in the GUI thread, so Qt queues the call to the GUI thread.
-  Connecting them to a lambda or a plain function would run that code in the worker thread.
-* The function a job runs never touches widgets. It gets a ``report`` callable that forwards
-  any Python object to the GUI thread through the job's ``progress`` signal.
-
-Jobs are kept alive by a module-level registry until their thread has finished, so a widget
-that is deleted while its job still runs can never destroy a running ``QThread`` (which aborts
-the process). :func:`wait_all_jobs` waits for every job (used on shutdown and by tests).
+:class:`~digitpad.gui.tasks.TaskRunner` applies these to ``low_priority`` tasks; nothing here
+starts threads. Each measure was measured as a real trap here (``bench/bench_gui_training.py``).
 """
 
 from __future__ import annotations
@@ -20,14 +12,8 @@ import os
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from typing import Any
-
-from PySide6.QtCore import QCoreApplication, QThread, Signal, Slot
-
-from digitpad.core.errors import DigitpadError
-from digitpad.gui.gc_guard import collect_on_gui_thread
 
 #: Nice value given to worker threads (Linux): higher = lower priority than the GUI thread.
 WORKER_NICENESS = 10
@@ -44,7 +30,7 @@ COMPUTE_THREAD_PREFIXES = ("tf_",)
 #: TensorFlow created since the last pass (``None`` or 0: never).
 RENICE_INTERVAL_S: float | None = 1.0
 
-#: Python's GIL switch interval while a low-priority job runs (``None``: leave it alone). The
+#: Python's GIL switch interval while a low-priority task runs (``None``: leave it alone). The
 #: default 5 ms lets a worker running Python code keep the GUI thread waiting 5 ms per request.
 JOB_SWITCH_INTERVAL_S: float | None = 0.001
 
@@ -55,8 +41,6 @@ _switch_lock = threading.Lock()
 _switch_users = 0
 _switch_saved: float | None = None
 
-_live_jobs: set[Job] = set()
-_live_lock = threading.Lock()
 
 
 def lower_current_thread_priority(niceness: int = WORKER_NICENESS) -> bool:
@@ -167,7 +151,7 @@ def freeze_long_lived_objects() -> bool:
     objects live as long as the process, so :func:`gc.freeze` puts them in the permanent
     generation; a full collection then scans only what was made since (a training run adds
     ~20,000 objects: 7 ms). TensorFlow and Keras are imported first, so their objects are
-    included. Called at the start of the first training job; later calls do nothing, so
+    included. Called at the start of the first low-priority (training) task; later calls do nothing, so
     models of later runs stay collectable. Garbage cycles that exist at that moment (and
     objects alive then that die later inside reference cycles) are never freed: a one-time cost.
 
@@ -211,15 +195,6 @@ def leave_job_switch_interval() -> None:
         if _switch_users == 0 and _switch_saved is not None:
             sys.setswitchinterval(_switch_saved)
             _switch_saved = None
-
-
-def error_reason(exc: BaseException) -> str:
-    """One sentence describing ``exc`` for the user."""
-    if isinstance(exc, DigitpadError):
-        return str(exc)
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    name = type(exc).__name__
-    return f"unexpected {name}: {text}" if text else f"unexpected {name}."
 
 
 class ProgressThrottle:
@@ -274,89 +249,3 @@ class ProgressThrottle:
             sink = self.sink
         if batch and sink is not None:
             sink(batch)
-
-
-class Job(QThread):
-    """Run ``fn(report)`` in a new thread; ``report(obj)`` emits :attr:`progress` with ``obj``.
-
-    Signals (emitted in the worker thread; connect to GUI-thread slots only):
-
-    * ``progress(object)`` – whatever ``fn`` passed to ``report``;
-    * ``succeeded(object)`` – the return value of ``fn``;
-    * ``failed(str, str)`` – one-sentence reason and the traceback text;
-    * ``finished()`` (QThread's own) – after either of the above.
-    """
-
-    progress = Signal(object)
-    succeeded = Signal(object)
-    failed = Signal(str, str)
-
-    def __init__(self, fn: Callable[[Callable[[Any], None]], Any], *, name: str = "digitpad-job",
-                 low_priority: bool = True):
-        super().__init__(None)
-        collect_on_gui_thread()  # no cyclic GC (and so no Qt destructors) in worker threads
-        self._fn = fn
-        self._low_priority = low_priority
-        self.setObjectName(name)
-        self.finished.connect(self._forget)
-        with _live_lock:
-            _live_jobs.add(self)
-
-    def run(self) -> None:  # noqa: D401 - QThread API
-        """Thread body."""
-        if self._low_priority:
-            lower_current_thread_priority()
-            enter_job_switch_interval()
-        try:
-            result = self._fn(self.progress.emit)
-        except BaseException as exc:  # report everything; never let an exception kill the thread
-            self.failed.emit(error_reason(exc), traceback.format_exc())
-        else:
-            self.succeeded.emit(result)
-        finally:
-            self._fn = None  # drop references to models/data held by the closure
-            if self._low_priority:
-                leave_job_switch_interval()
-
-    @Slot()
-    def _forget(self) -> None:
-        # finished is delivered in the job's own (GUI) thread affinity: runs on the GUI thread.
-        with _live_lock:
-            _live_jobs.discard(self)
-        self.deleteLater()
-
-
-def live_jobs() -> list[Job]:
-    """Jobs whose thread may still be running."""
-    with _live_lock:
-        return list(_live_jobs)
-
-
-def wait_job(job: Job | None, timeout_ms: int) -> bool:
-    """Pump the Qt event loop until ``job``'s thread has finished; False on timeout."""
-    if job is None:
-        return True
-    deadline = time.monotonic() + timeout_ms / 1000.0
-    app = QCoreApplication.instance()
-    while True:
-        try:
-            if job.wait(10):
-                if app is not None:
-                    app.processEvents()
-                return True
-        except RuntimeError:  # C++ object already deleted: it had finished
-            return True
-        if app is not None:
-            app.processEvents()
-        if time.monotonic() > deadline:
-            return False
-
-
-def wait_all_jobs(timeout_ms: int = 60000) -> bool:
-    """Wait for every live job (pumping events); True if none is left running."""
-    deadline = time.monotonic() + timeout_ms / 1000.0
-    for job in live_jobs():
-        left = max(0, int((deadline - time.monotonic()) * 1000))
-        if not wait_job(job, left):
-            return False
-    return True

@@ -111,6 +111,10 @@ def validate_arrays(x, y, *, what: str = "data") -> tuple[np.ndarray, np.ndarray
         x = x.reshape(n, IMAGE_SIDE, IMAGE_SIDE)
     elif x.ndim == 4 and x.shape[3] == 1:
         x = x[..., 0]
+    if x.ndim == 1:
+        raise DataError(
+            f"images must be 28x28, but {what} holds a flat list of {n} numbers, not images."
+        )
     if x.ndim != 3 or x.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
         dims = "x".join(str(d) for d in x.shape[1:])
         raise DataError(f"images must be 28x28, but {what} holds images of shape {dims}.")

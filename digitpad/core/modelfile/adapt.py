@@ -13,6 +13,7 @@ one sentence.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -158,22 +159,61 @@ def expects_raw_pixels(model: Any) -> tuple[bool, str]:
     return False, ""
 
 
-def output_kind(model: Any, in_shape: tuple, name: str, scale: float = 1.0) -> str:
-    """What ``model``'s output is: ``"softmax"``, ``"sigmoid"`` (independent scores) or ``"logits"``.
+def input_key(model: Any) -> str | None:
+    """The name of ``model``'s one input when it takes a dict (``{"img": tensor}``), else None."""
+    try:
+        structure = model.input
+    except Exception:
+        return None
+    if isinstance(structure, dict) and len(structure) == 1:
+        return str(next(iter(structure)))
+    return None
 
-    The final activation decides when it is softmax or sigmoid; otherwise the probe inputs do
-    (non-negative rows summing to 1 are probabilities, at the output dtype's precision), fed
-    :func:`probe_inputs` times ``scale`` (255 for a model that wants raw pixels). Refuses NaN/inf
-    or failing outputs.
+
+def _feed(model: Any, x: Any, key: str | None, **kwargs: Any) -> Any:
+    return model({key: x} if key is not None else x, **kwargs)
+
+
+def probe_output(model: Any, in_shape: tuple, name: str, scale: float = 1.0) -> tuple[np.ndarray, str | None]:
+    """``(outputs, key)`` of ``model`` on :func:`probe_inputs` times ``scale`` (255 for a model
+    that wants raw pixels); ``key`` names the one entry of a dict output (None for a tensor).
+
+    Raises
+    ------
+    ModelFileError
+        Failing, NaN/inf outputs, or several named outputs.
     """
     try:
         probes = probe_inputs(in_shape) * np.float32(scale)
-        out = keras().ops.convert_to_numpy(model(probes, training=False))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # e.g. Keras on a mixed-precision model
+            out = _feed(model, probes, input_key(model), training=False)
     except Exception as exc:
         raise fail(f"{name} failed on a test input: {exc}") from None
-    out = np.asarray(out, dtype=np.float64)
-    if not np.all(np.isfinite(out)):
+    key = None
+    if isinstance(out, dict):
+        if len(out) != 1:
+            raise fail(f"{name} has {len(out)} named outputs; digitpad needs a model with one "
+                       "image input and one output")
+        key, out = next(iter(out.items()))
+        key = str(key)
+    if isinstance(out, (list, tuple)):
+        if len(out) != 1:
+            raise fail(f"{name} has {len(out)} outputs; digitpad needs a model with one image "
+                       "input and one output")
+        out = out[0]
+    values = np.asarray(keras().ops.convert_to_numpy(out), dtype=np.float64)
+    if not np.all(np.isfinite(values)):
         raise fail(f"{name} produces NaN or infinite outputs, so it cannot be used")
+    return values, key
+
+
+def output_kind(model: Any, out: np.ndarray) -> str:
+    """What ``model``'s output is: ``"softmax"``, ``"sigmoid"`` (independent scores) or ``"logits"``.
+
+    The final activation decides when it is softmax or sigmoid; otherwise the probe outputs
+    ``out`` do: non-negative rows summing to 1 are probabilities (at the output dtype's precision).
+    """
     activation = last_activation(model)
     if activation == "softmax":
         return "softmax"
@@ -241,12 +281,18 @@ def adapt(model: Any, name: str) -> tuple[Any, list[str]]:
     reshape = _input_reshape(in_shape, name, adaptations)
     _check_output(out_shape, name)
     _check_weights(model, name)
+    in_key = input_key(model)
+    if in_key is not None:
+        adaptations.append(f"input given as the model's named input {in_key[:40]!r}")
     raw, why = expects_raw_pixels(model)
     dtype = _input_dtype(model)
     if raw:
         cast = f" and given as {dtype}" if "int" in dtype else ""
         adaptations.append(f"input scaled from [0, 1] to 0-255{cast} ({why})")
-    kind = output_kind(model, in_shape, name, 255.0 if raw else 1.0)
+    out, key = probe_output(model, in_shape, name, 255.0 if raw else 1.0)
+    if key is not None:
+        adaptations.append(f"output {key[:40]!r} taken from the model's named outputs")
+    kind = output_kind(model, out)
     out_dtype = output_dtype(model)
     if out_dtype not in ("float32", "float64"):
         adaptations.append(f"output cast from {out_dtype} to float32")
@@ -267,7 +313,11 @@ def adapt(model: Any, name: str) -> tuple[Any, list[str]]:
         # Integer inputs truncate: the 0.5 offset makes that a rounding.
         offset = 0.5 if "int" in dtype else 0.0
         x = k.layers.Rescaling(255.0, offset=offset, name="to_pixels")(x)
-    x = model(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # e.g. Keras on a mixed-precision model
+        x = _feed(model, x, in_key)
+    if key is not None:
+        x = x[next(iter(x))]
     if out_dtype not in ("float32", "float64"):
         x = k.layers.Activation("linear", dtype="float32", name="to_float32")(x)
     if kind == "sigmoid":
@@ -288,4 +338,4 @@ def adapt(model: Any, name: str) -> tuple[Any, list[str]]:
 
 
 __all__ = ["adapt", "expects_raw_pixels", "last_activation", "layer_activation", "output_dtype",
-           "output_kind", "probability_loss", "probe_inputs", "shape_text", "single_shape"]
+           "input_key", "output_kind", "probability_loss", "probe_inputs", "probe_output", "shape_text", "single_shape"]

@@ -107,7 +107,14 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
     if not isinstance(model, k.Model):
         raise fail(f"{name} does not contain a Keras model")
     optimizer_state = fmt == "keras" and has_optimizer_state(model)
-    adapted, adaptations = adapt(model, name)
+    try:
+        adapted, adaptations = adapt(model, name)
+    except ModelFileError:
+        raise
+    except Exception as exc:   # a structure adapt() has no rule for: still one sentence
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        raise fail(f"{name} loaded, but digitpad cannot adapt it to 28x28 images and 10 "
+                   f"classes ({text[:150]})") from None
     arch = metadata.get("arch") if isinstance(metadata.get("arch"), str) else None
     return LoadedModel(
         model=adapted,

@@ -3,8 +3,8 @@
 A small file can declare a huge model: a 43 KB config asking for a 32768 x 32768 Dense, a zip
 entry that unpacks to gigabytes, an HDF5 dataset of a billion empty chunks, a ``__numpy__`` value of
 a gigantic dtype, thousands of layers that take minutes to build. Every limit here is far above any
-digit model (the largest built-in one has about 1.2 M parameters and 12 layers); above it the file
-is refused with one sentence, having read only its structure (zip directory, HDF5 shapes, JSON).
+digit model (digitpad's own architectures have at most 3.3 M parameters and 26 layers); above it the
+file is refused with one sentence, having read only its structure (zip directory, HDF5 shapes, JSON).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from digitpad.core.modelfile.sentences import fail
 
 MAX_PARAMS = 50_000_000                    # weights a model may declare (config or weight arrays)
 MAX_WEIGHT_BYTES = 512 * 1024 * 1024       # bytes of all weight arrays in the file together
-MAX_LAYERS = 1_000                         # layers, counting those of nested models
+MAX_LAYERS = 200                           # layers, counting those of nested models
 MAX_DEPTH = 64                             # nesting of the JSON model configuration
 MAX_UNPACKED_BYTES = 512 * 1024 * 1024     # a .keras zip's entries, unpacked, together
 MAX_ACTIVATION = 16_000_000                # numbers one layer may output for one image
@@ -134,6 +134,8 @@ def check_config_structure(config: Any, name: str) -> None:
             if node.get("class_name") == "__numpy__":
                 _check_numpy(node, name)
             inner = node.get("layers")
+            if inner is None and node.get("class_name") == "Sequential":
+                inner = node.get("config")   # Keras 2: the layer list itself
             if isinstance(inner, list):
                 layers += len(inner)
                 if layers > MAX_LAYERS:
@@ -163,7 +165,7 @@ def check_weight_arrays(group: Any, name: str) -> None:
         totals["bytes"] += count * obj.dtype.itemsize
         if totals["values"] > MAX_PARAMS or totals["bytes"] > MAX_WEIGHT_BYTES:
             raise fail(f"{name} declares weight arrays of more than {millions(MAX_PARAMS)} numbers "
-                       f"({_mb(MAX_WEIGHT_BYTES)}), far more than any digit model")
+                       f"or {_mb(MAX_WEIGHT_BYTES)} in all, far more than any digit model")
 
     group.visititems(visit)
 
