@@ -300,6 +300,7 @@ def test_recognize_controls_keep_their_shape_at_the_minimum_size(qtbot, make_win
     assert tab.pad.width() >= 200 and tab.bars.width() >= tab.bars.minimumWidth()
 
 
+@pytest.mark.slow  # starts a Python process
 def test_gui_modules_import_no_tensorflow():
     code = (
         "import sys; import digitpad.gui.app, digitpad.gui.main_window, digitpad.gui.recognize_tab;"

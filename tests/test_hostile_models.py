@@ -250,6 +250,13 @@ def test_fifo_refused_without_blocking(tmp_path, reader):
     assert "FIFO" in one_sentence(exc)
 
 
+def test_file_over_the_size_limit_refused_before_reading(originals, monkeypatch):
+    from digitpad.core.modelfile import snapshot
+
+    monkeypatch.setattr(snapshot, "MAX_FILE_BYTES", 1000)
+    refused(originals[".h5"], "far larger than any digit model")
+
+
 def test_device_refused(tmp_path):
     link = tmp_path / "zero.h5"
     link.symlink_to("/dev/zero")
@@ -403,6 +410,17 @@ def test_odd_typed_metadata_keys_are_dropped(originals, tmp_path):
     assert info["name"] == "odd" and info["metadata"]["data"] == "mnist"
     path = write_keras_metadata(originals[".keras"], tmp_path / "list.keras", "[1, 2]")
     assert read_metadata(path) == {}
+
+
+def test_control_characters_from_the_file_never_reach_a_message(originals, tmp_path):
+    def edit(config):
+        config["config"]["layers"][1]["class_name"] = "\x1b[2J\x1b]0;owned\x07Evil\r"
+
+    with pytest.raises(ModelFileError) as info:
+        load_model(crafted(originals, tmp_path, ".keras", edit))
+    text = one_sentence(info.value)
+    assert "\\x1b[2J" in text and "Evil" in text
+    assert not any(not c.isprintable() for c in text)
 
 
 def test_only_digitpads_own_layer_is_allowed_from_outside_keras(originals, tmp_path):

@@ -20,7 +20,6 @@ from model_corpus import (
     keras,
     lambda_model,
     nan_model,
-    payload,
     rewrite_h5_config,
     rewrite_keras_config,
     tiny_model,

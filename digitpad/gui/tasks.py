@@ -50,14 +50,8 @@ from superqt.utils import FunctionWorker, create_worker
 
 import digitpad.gui.qtcompat  # noqa: F401  (PySide6 emit() refcount work-around)
 from digitpad.core.errors import DigitpadError
+from digitpad.gui import workers  # module attributes: benchmarks switch measures off
 from digitpad.gui.gc_guard import collect_on_gui_thread
-from digitpad.gui.workers import (
-    ProgressThrottle,
-    enter_job_switch_interval,
-    freeze_long_lived_objects,
-    leave_job_switch_interval,
-    lower_current_thread_priority,
-)
 
 #: Threads of the pool for ordinary tasks (loading, saving, evaluating run side by side).
 POOL_THREADS = 8
@@ -162,7 +156,7 @@ class TaskRunner(QObject):
         }
         throttle = None
         if on_progress is not None:
-            throttle = ProgressThrottle(
+            throttle = workers.ProgressThrottle(
                 self._sink(task.id), renice_interval=None if low_priority else 0
             )
         task._job = (fn, args, throttle)
@@ -214,11 +208,11 @@ class TaskRunner(QObject):
         fn, args, throttle = task._job
         task._job = None
         if task.low_priority:
-            lower_current_thread_priority()
-            enter_job_switch_interval()
+            workers.lower_current_thread_priority()
+            workers.enter_job_switch_interval()
         try:
             if task.low_priority:
-                freeze_long_lived_objects()  # full GC passes over TF's objects stalled the GUI
+                workers.freeze_long_lived_objects()  # full GCs over TF objects stalled the GUI
             if throttle is not None:
                 value = fn(*args, report=throttle)
                 throttle.flush()
@@ -235,10 +229,14 @@ class TaskRunner(QObject):
             ok, payload = True, value
         finally:
             if task.low_priority:
-                leave_job_switch_interval()
-        self._outcome.emit(task.id, ok, payload)
-        del payload, fn, args, throttle  # no references to models/data while the thread idles
-        task._ended.set()
+                workers.leave_job_switch_interval()
+        del fn, args, throttle  # no references to models/data while the thread idles
+        value = None  # the result travels in payload only
+        try:
+            self._outcome.emit(task.id, ok, payload)
+        finally:
+            del payload
+            task._ended.set()
 
     # ------------------------------------------------------------- GUI thread
     @Slot(int, object)

@@ -9,6 +9,7 @@ through the app's
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -318,15 +319,18 @@ class TrainForm(QWidget):
         self._counting = True
         self._runner.start(
             param_count, name, name="digitpad-params",
-            on_done=lambda count, n=name: self._set_param_count(n, int(count)),
-            on_error=lambda _reason, n=name: self._set_param_count(n, -1),
+            on_done=partial(self._set_param_count, name),
+            on_error=partial(self._param_count_failed, name),
             on_finished=self._on_count_finished,
         )
         self._show_arch_info()
 
     def _set_param_count(self, name: str, count: int) -> None:
-        self._param_counts[name] = count
+        self._param_counts[name] = int(count)
         self._show_arch_info()
+
+    def _param_count_failed(self, name: str, _reason: str) -> None:
+        self._set_param_count(name, -1)
 
     def _on_count_finished(self) -> None:
         self._counting = False

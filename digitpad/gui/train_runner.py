@@ -13,6 +13,7 @@ loads cancels the run before it begins. Nothing here touches widgets.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -96,7 +97,7 @@ class SessionRunner(QObject):
         self._cancelled = False
         self._loading = self._runner.start(
             _load_base_model, str(base_model), name="digitpad-base-model",
-            on_done=lambda model: self._on_base_loaded(config, model),
+            on_done=partial(self._on_base_loaded, config),
             on_error=self._on_base_failed,
         )
         self.running_changed.emit(True)

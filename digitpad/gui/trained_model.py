@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -95,22 +96,25 @@ class TrainedModel(QObject):
         model = self.model
         if model is None or self.copying:
             return
-        result, key, path = self.result, self.key, self.saved_path
-        metadata = _metadata(result)
+        result = self.result
         acc = result.test_accuracy
         name = f"{result.config.arch} (trained {_dt.datetime.now():%H:%M}" + (
             f", test {100 * acc:.2f} %)" if acc is not None and math.isfinite(acc) else ")")
-
-        def use_copy(copy: Any) -> None:
-            self.current.use(copy, name, metadata, path=path, saved=path is not None, key=key)
-            self.used.emit(name)
-
         self.copying = True
         self.changed.emit()
-        self._runner.start(_inference_copy, model, name="digitpad-clone", on_done=use_copy,
-                           on_error=self.use_failed.emit, on_finished=self._on_copied)
+        self._runner.start(_inference_copy, model, name="digitpad-clone",
+                           on_done=partial(self._use_copy, name, _metadata(result), self.key),
+                           on_error=self._on_copy_failed, on_finished=self._on_copied)
 
     # ------------------------------------------------------------- callbacks
+    def _use_copy(self, name: str, metadata: dict, key: object, copy: Any) -> None:
+        path = self.saved_path if key is self.key else None  # saved meanwhile: the copy is too
+        self.current.use(copy, name, metadata, path=path, saved=path is not None, key=key)
+        self.used.emit(name)
+
+    def _on_copy_failed(self, reason: str) -> None:
+        self.use_failed.emit(reason)
+
     def _on_copied(self) -> None:
         self.copying = False
         self.changed.emit()

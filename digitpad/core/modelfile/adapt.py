@@ -135,7 +135,8 @@ def _first_layer(model: Any) -> Any:
     return None
 
 
-def _input_dtype(model: Any) -> str:
+def input_dtype(model: Any) -> str:
+    """The input's dtype name (``"float32"`` when unknown)."""
     try:
         return str(keras().backend.standardize_dtype(model.inputs[0].dtype))
     except Exception:
@@ -148,7 +149,7 @@ def expects_raw_pixels(model: Any) -> tuple[bool, str]:
     That is an integer input (e.g. ``uint8``: raw pixel values), or a first layer ``Rescaling``
     by a small factor (about 1/255 or 1/127.5) that maps 0-255 to [0, 1] or [-1, 1] itself.
     """
-    dtype = _input_dtype(model)
+    dtype = input_dtype(model)
     if "int" in dtype:
         return True, f"the model takes {dtype} pixels"
     first = _first_layer(model)
@@ -285,7 +286,7 @@ def adapt(model: Any, name: str) -> tuple[Any, list[str]]:
     if in_key is not None:
         adaptations.append(f"input given as the model's named input {in_key[:40]!r}")
     raw, why = expects_raw_pixels(model)
-    dtype = _input_dtype(model)
+    dtype = input_dtype(model)
     if raw:
         cast = f" and given as {dtype}" if "int" in dtype else ""
         adaptations.append(f"input scaled from [0, 1] to 0-255{cast} ({why})")
@@ -338,4 +339,4 @@ def adapt(model: Any, name: str) -> tuple[Any, list[str]]:
 
 
 __all__ = ["adapt", "expects_raw_pixels", "last_activation", "layer_activation", "output_dtype",
-           "input_key", "output_kind", "probability_loss", "probe_inputs", "probe_output", "shape_text", "single_shape"]
+           "input_dtype", "input_key", "output_kind", "probability_loss", "probe_inputs", "probe_output", "shape_text", "single_shape"]

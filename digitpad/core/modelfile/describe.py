@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from digitpad.core.errors import ModelFileError
-from digitpad.core.modelfile.adapt import layer_activation, shape_text, single_shape
+from digitpad.core.modelfile.adapt import input_dtype, layer_activation, shape_text, single_shape
 from digitpad.core.modelfile.io import load_model
 from digitpad.core.tfsetup import keras
 
@@ -62,7 +62,8 @@ def describe(path: str | os.PathLike) -> dict:
         ``path`` (str), ``name`` (str), ``format`` (``"keras"`` | ``"h5"``), ``file_size`` (bytes),
         ``layers`` (list of dicts ``{"name", "type", "output_shape", "params", "activation"}``,
         nested models' layers named ``"outer/inner"``, ``activation`` None for layers without one),
-        ``total_params``, ``trainable_params``, ``input`` (``{"file": shape the file defines,
+        ``total_params``, ``trainable_params``, ``input`` (``{"file": shape the file defines, with its dtype when
+        not float32,
         "digitpad": what digitpad feeds}``), ``output`` (str), ``adaptations`` (list of str),
         ``metadata`` (dict), ``optimizer`` (class name or None) and ``optimizer_state`` (bool).
 
@@ -79,6 +80,9 @@ def describe(path: str | os.PathLike) -> dict:
         file_input = shape_text(single_shape(source.input_shape, "input", loaded.path.name))
     except ModelFileError:
         file_input = "?"
+    dtype = input_dtype(source)
+    if dtype != "float32":
+        file_input += f" {dtype}"
     optimizer = getattr(source, "optimizer", None) if getattr(source, "compiled", False) else None
     return {
         "path": str(loaded.path),

@@ -1,8 +1,9 @@
 """Loading and saving model files: :class:`LoadedModel`, :func:`load_model`, :func:`save_model`.
 
-Loading never runs code stored in a file: :func:`~digitpad.core.modelfile.safety.check_model_file`
-audits it first, then Keras loads it with ``safe_mode=True`` (always) and every exception becomes a
-one-sentence :class:`~digitpad.core.errors.ModelFileError`. Saving is atomic (temporary file in the
+Loading never runs code stored in a file: the file is read once into a private snapshot
+(:mod:`~digitpad.core.modelfile.snapshot`), :func:`~digitpad.core.modelfile.safety.check_snapshot`
+audits that snapshot, then Keras loads the *same* snapshot with ``safe_mode=True`` (always) and
+every exception becomes a one-sentence :class:`~digitpad.core.errors.ModelFileError`. Saving is atomic (temporary file in the
 target folder, then ``os.replace``) and stores digitpad's metadata inside the file.
 """
 
@@ -94,8 +95,9 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
     Raises
     ------
     ModelFileError
-        Anything :func:`check_model_file` refuses; Keras failing to load the file; an input that is
-        not a 28x28 grey image; an output that is not 10 classes; NaN weights.
+        Anything :func:`~digitpad.core.modelfile.safety.check_model_file` refuses (not a regular
+        file, over a size limit, code, corrupt, ...); Keras failing to load the file; an input
+        that is not a 28x28 grey image; an output that is not 10 classes; NaN weights.
     """
     path = Path(path)
     name = path.name

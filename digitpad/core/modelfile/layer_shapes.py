@@ -156,7 +156,8 @@ def shaped(class_name: str, cfg: dict, shapes: list[Shape]) -> tuple[Shape, int]
         return _concat(cfg, shapes), 0
     if class_name == "Dense":
         units = dim(cfg.get("units"))
-        return shape[:-1] + (units,), units * dim(shape[-1]) + units
+        bias = units if cfg.get("use_bias", True) is not False else 0
+        return shape[:-1] + (units,), units * dim(shape[-1]) + bias
     if class_name == "Flatten":
         return (count(shape),), 0
     if class_name == "Reshape":
