@@ -181,9 +181,12 @@ def test_sizes_declared_by_real_models_are_counted_exactly(tmp_path):
     c = k.layers.GlobalAveragePooling2D()(c)
     d = k.layers.Reshape((28, 28))(inp)
     d = k.layers.LSTM(12)(d)
-    e = k.layers.Flatten()(k.layers.AveragePooling2D(4)(inp))
+    seq = k.layers.Reshape((49, 16))(inp)
+    seq = k.layers.MultiHeadAttention(2, 8)(seq, seq)
+    seq = k.layers.GlobalMaxPooling1D()(k.layers.LayerNormalization()(seq))
+    e = k.layers.Flatten()(k.layers.AveragePooling2D(4)(k.layers.Resizing(24, 24)(inp)))
     e = k.layers.Dense(16, activation="relu")(e)
-    out = k.layers.Dense(10, activation="softmax")(k.layers.Concatenate()([c, d, e]))
+    out = k.layers.Dense(10, activation="softmax")(k.layers.Concatenate()([c, d, e, seq]))
     functional = k.Model(inp, out)
     nested = k.Sequential([k.Input((784,)), k.layers.Reshape((28, 28, 1)), functional])
     for model in (functional, nested, tiny_model()):
@@ -218,6 +221,18 @@ def test_upper_case_suffixes_load(tmp_path, originals, name):
     shutil.copy(originals[".keras" if name.lower().endswith(".keras") else ".h5"], path)
     loaded = load_model(path)
     assert loaded.adaptations == [] and loaded.path == path
+
+
+def test_deflated_keras_file_loads(originals, tmp_path):
+    """A .keras zip whose weights entry is compressed is checked from a private unpacked copy."""
+    path = tmp_path / "deflated.keras"
+    with zipfile.ZipFile(originals[".keras"]) as zin, zipfile.ZipFile(
+            path, "w", compression=zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            zout.writestr(item.filename, zin.read(item))
+    with zipfile.ZipFile(path) as zf:
+        assert zf.getinfo("model.weights.h5").compress_type == zipfile.ZIP_DEFLATED
+    assert load_model(path).adaptations == []
 
 
 # --------------------------------------------------------------------- non-regular files (point 4)

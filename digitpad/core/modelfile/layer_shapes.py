@@ -190,9 +190,30 @@ def shaped(class_name: str, cfg: dict, shapes: list[Shape]) -> tuple[Shape, int]
     if class_name == "Permute":
         dims = _ints(cfg.get("dims"), 1)
         return tuple(shape[d - 1] for d in dims), 0
+    if class_name in ("Resizing", "CenterCrop"):
+        return (dim(cfg.get("height")), dim(cfg.get("width"))) + shape[2:], 0
+    if class_name in ("Attention", "AdditiveAttention"):
+        return shape, dim(shape[-1]) if cfg.get("use_scale") else 0
+    if class_name == "MultiHeadAttention":
+        return _attention(cfg, shapes)
     if class_name == "InputLayer":
         return shape, 0
     raise Unknown
+
+
+def _attention(cfg: dict, shapes: list[Shape]) -> tuple[Shape, int]:
+    """MultiHeadAttention: query, key and value projections, then the output projection."""
+    heads, key_dim = dim(cfg.get("num_heads")), dim(cfg.get("key_dim"))
+    value_dim = dim(cfg.get("value_dim") or key_dim)
+    query = dim(shapes[0][-1])
+    value = dim(shapes[1][-1]) if len(shapes) > 1 else query
+    key = dim(shapes[2][-1]) if len(shapes) > 2 else value
+    out_shape = cfg.get("output_shape")
+    out = dim(out_shape[-1] if isinstance(out_shape, list) else (out_shape or query))
+    bias = 1 if cfg.get("use_bias", True) is not False else 0
+    params = (query * heads * key_dim + key * heads * key_dim + value * heads * value_dim
+              + heads * value_dim * out + bias * (2 * heads * key_dim + heads * value_dim + out))
+    return shapes[0][:-1] + (out,), params
 
 
 def build_shapes(layer: dict) -> list[Shape] | None:
