@@ -152,6 +152,16 @@ def many_layers(count):
     return edit
 
 
+def many_calls(count):
+    """Config edit (Functional models): the Dense layer claims ``count`` calls of itself."""
+
+    def edit(config):
+        dense = config["config"]["layers"][-1]
+        dense["inbound_nodes"] = dense["inbound_nodes"] * count
+
+    return edit
+
+
 def deep_nesting(levels):
     """Config edit: a layer argument nested ``levels`` dicts deep."""
 

@@ -305,7 +305,9 @@ def test_history_table_persists_and_sorts(qtbot):
                 "test_accuracy": 0.991, "reason": "completed", "date": "2026-01-02T10:00:00"})
     append_run({"arch": "baseline", "epochs": 10, "batch_size": 32, "optimizer": "sgd", "learning_rate": 0.01,
                 "augment": True, "device": "CPU", "elapsed_s": 300.0, "best_val_accuracy": 0.985,
-                "test_accuracy": 0.9875, "reason": "stopped by user", "date": "2026-01-03T10:00:00"})
+                "test_accuracy": 0.9875, "status": "stopped", "kind": "train",
+                "reason": "stopped by user in epoch 3 after 5 of 422 batches (2 full epochs done); "
+                          "the weights trained so far are kept", "date": "2026-01-03T10:00:00"})
     assert len(load_history()) == 2
     tab = make_tab(qtbot)
     try:
@@ -313,6 +315,10 @@ def test_history_table_persists_and_sorts(qtbot):
         assert table.rowCount() == 2
         assert table.item(0, 0).text() == "baseline"  # newest first
         assert table.item(1, 9).text() == "99.10 %"
+        result_col = [c[0] for c in COLUMNS].index("Result")
+        assert table.item(0, result_col).text() == "stopped"  # the status; the reason is its tooltip
+        assert "in epoch 3 after 5 of 422 batches" in table.item(0, result_col).toolTip()
+        assert table.item(1, result_col).text() == "completed"  # an older record: its reason
         epochs_col = [c[1] for c in COLUMNS].index("epochs")
         table.sortItems(epochs_col)
         assert [table.item(r, 0).text() for r in range(2)] == ["fast", "baseline"]  # 1 < 10 numerically

@@ -28,6 +28,7 @@ from model_corpus import (
     keras_with_huge_weights,
     keras_with_zip_bomb,
     lambda_model,
+    many_calls,
     many_layers,
     numpy_node,
     rewrite_h5_config,
@@ -101,6 +102,17 @@ def test_declared_size_refused_before_keras(originals, tmp_path, monkeypatch, ca
     monkeypatch.setattr(keras().saving, "load_model", keras_must_not_build)
     text = refused(path, pattern)
     assert "crafted" in text
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_too_many_layer_calls_refused(tmp_path, suffix):
+    k = keras()
+    inp = k.Input((28, 28, 1))
+    model = k.Model(inp, k.layers.Dense(10, activation="softmax")(k.layers.Flatten()(inp)))
+    original = keras_file(tmp_path, f"functional{suffix}", model)
+    rewrite = rewrite_keras_config if suffix == ".keras" else rewrite_h5_config
+    path = rewrite(original, tmp_path / f"calls{suffix}", many_calls(5000))
+    refused(path, "calls its layers more than 1,000 times")
 
 
 @pytest.mark.parametrize("suffix", [".keras", ".h5"])
@@ -185,7 +197,8 @@ def test_sizes_declared_by_real_models_are_counted_exactly(tmp_path):
     seq = k.layers.MultiHeadAttention(2, 8)(seq, seq)
     seq = k.layers.GlobalMaxPooling1D()(k.layers.LayerNormalization()(seq))
     e = k.layers.Flatten()(k.layers.AveragePooling2D(4)(k.layers.Resizing(24, 24)(inp)))
-    e = k.layers.Dense(16, activation="relu")(e)
+    shared = k.layers.Dense(16, activation="relu")   # one set of weights, two calls
+    e = k.layers.Add()([shared(e), shared(k.layers.Activation("tanh")(e))])
     out = k.layers.Dense(10, activation="softmax")(k.layers.Concatenate()([c, d, e, seq]))
     functional = k.Model(inp, out)
     nested = k.Sequential([k.Input((784,)), k.layers.Reshape((28, 28, 1)), functional])

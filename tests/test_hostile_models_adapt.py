@@ -37,6 +37,9 @@ def test_uint8_input_with_rescaling_gets_raw_pixels(tmp_path, images, suffix):
     pixels = np.round(images * 255).astype("uint8")
     np.testing.assert_allclose(loaded.model.predict(images, verbose=0),
                                model.predict(pixels, verbose=0), atol=1e-6)
+    info = describe(tmp_path / f"u8{suffix}")
+    assert info["input"]["file"] == "(None, 28, 28, 1) uint8"
+    assert info["adaptations"] == loaded.adaptations
 
 
 def test_float_input_with_own_rescaling_gets_0_to_255(tmp_path, images):

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import IO
 
 from digitpad import __version__
-from digitpad.cli import archs, evaluate, gui, info, predict, train
+from digitpad.cli import archs, evaluate, gui, info, predict, sweep, train
 from digitpad.cli.exits import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, error_line
 from digitpad.cli.quiet import quiet_environment
 from digitpad.core.errors import DigitpadError
@@ -23,6 +23,7 @@ Command = Callable[[argparse.Namespace, IO[str], IO[str]], int]
 MODULES = {
     "gui": gui,
     "train": train,
+    "sweep": sweep,
     "evaluate": evaluate,
     "predict": predict,
     "info": info,

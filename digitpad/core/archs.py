@@ -37,6 +37,8 @@ class ArchSpec:
     label_smoothing: float = 0.0
     optimizer_kwargs: dict = field(default_factory=dict)
     origin: str = ""
+    dropout: tuple[float, ...] = ()  # the default rates of its Dropout layers; () = no dropout
+    batchnorm: bool = False  # has batch-normalisation layers
 
 
 # --------------------------------------------------------------------------------------------
@@ -46,6 +48,15 @@ class ArchSpec:
 
 def _input(k):
     return k.Input(shape=INPUT_SHAPE, name="image")
+
+
+def _rate(dropout: float | None, default: float) -> float:
+    """The rate of one Dropout layer: ``default``, or ``dropout`` for every layer when given."""
+    if dropout is None:
+        return default
+    if isinstance(dropout, bool) or not isinstance(dropout, int | float) or not 0 <= dropout < 1:
+        raise ArchitectureError(f"the dropout rate must be a number in [0, 1), not {dropout!r}.")
+    return float(dropout)
 
 
 def _baseline(*, batchnorm: bool = False, name: str = "baseline"):
@@ -84,17 +95,17 @@ def _vgg():
     return k.Model(inp, out, name="vgg")
 
 
-def _mnist_cnn():
+def _mnist_cnn(*, dropout: float | None = None):
     k = keras()
     L = k.layers
     inp = _input(k)
     x = L.Conv2D(32, 3, activation="relu", name="conv1")(inp)
     x = L.Conv2D(64, 3, activation="relu", name="conv2")(x)
     x = L.MaxPooling2D(2, name="pool1")(x)
-    x = L.Dropout(0.25, name="drop1")(x)
+    x = L.Dropout(_rate(dropout, 0.25), name="drop1")(x)
     x = L.Flatten(name="flatten")(x)
     x = L.Dense(128, activation="relu", name="dense1")(x)
-    x = L.Dropout(0.5, name="drop2")(x)
+    x = L.Dropout(_rate(dropout, 0.5), name="drop2")(x)
     out = L.Dense(NUM_CLASSES, activation="softmax", name="probs")(x)
     return k.Model(inp, out, name="mnist_cnn")
 
@@ -107,7 +118,9 @@ _CONV_PLANS: dict[int, list[tuple[int, bool]]] = {
 }
 
 
-def _convn(depth: int, *, dropout: bool = True, batchnorm: bool = False):
+def _convn(depth: int, *, dropout: bool | float = True, batchnorm: bool = False):
+    # dropout: True = the default rates, False = no Dropout layers, a number = that rate everywhere
+    rate = None if isinstance(dropout, bool) else dropout
     k = keras()
     L = k.layers
     inp = _input(k)
@@ -120,32 +133,32 @@ def _convn(depth: int, *, dropout: bool = True, batchnorm: bool = False):
         if pool:
             x = L.MaxPooling2D(2, name=f"pool{i}")(x)
             if dropout:
-                x = L.Dropout(0.25, name=f"drop{i}")(x)
+                x = L.Dropout(_rate(rate, 0.25), name=f"drop{i}")(x)
     x = L.Flatten(name="flatten")(x)
     x = L.Dense(128, use_bias=not batchnorm, name="dense1")(x)
     if batchnorm:
         x = L.BatchNormalization(name="bn_dense")(x)
     x = L.Activation("relu", name="relu_dense")(x)
     if dropout:
-        x = L.Dropout(0.5, name="drop_dense")(x)
+        x = L.Dropout(_rate(rate, 0.5), name="drop_dense")(x)
     out = L.Dense(NUM_CLASSES, activation="softmax", name="probs")(x)
     suffix = ("_bn" if batchnorm else "") + ("" if dropout else "_nodrop")
     return k.Model(inp, out, name=f"conv{depth}{suffix}")
 
 
-def _conv3(*, dropout: bool = True, batchnorm: bool = False):
+def _conv3(*, dropout: bool | float = True, batchnorm: bool = False):
     return _convn(3, dropout=dropout, batchnorm=batchnorm)
 
 
-def _conv5(*, dropout: bool = True, batchnorm: bool = False):
+def _conv5(*, dropout: bool | float = True, batchnorm: bool = False):
     return _convn(5, dropout=dropout, batchnorm=batchnorm)
 
 
-def _conv7(*, dropout: bool = True, batchnorm: bool = False):
+def _conv7(*, dropout: bool | float = True, batchnorm: bool = False):
     return _convn(7, dropout=dropout, batchnorm=batchnorm)
 
 
-def _flat():
+def _flat(*, dropout: float | None = None):
     # The TensorFlow "deep MNIST" tutorial fed flat 784-vectors and reshaped them inside the
     # model. digitpad keeps one input convention (28, 28, 1); Flatten + Reshape document the
     # tutorial's flat layout inside the graph.
@@ -160,7 +173,7 @@ def _flat():
     x = L.MaxPooling2D(2, name="pool2")(x)
     x = L.Flatten(name="flatten")(x)
     x = L.Dense(1024, activation="relu", name="dense1")(x)
-    x = L.Dropout(0.4, name="drop1")(x)
+    x = L.Dropout(_rate(dropout, 0.4), name="drop1")(x)
     out = L.Dense(NUM_CLASSES, activation="softmax", name="probs")(x)
     return k.Model(inp, out, name="flat")
 
@@ -178,7 +191,7 @@ def _fast():
     return k.Model(inp, out, name="fast")
 
 
-def _best():
+def _best(*, dropout: float | None = None):
     # Light enough for live drawing (about 5.1 M multiply-adds per image), strong with
     # augmentation (done by the training pipeline), batch-norm and dropout.
     k = keras()
@@ -196,11 +209,11 @@ def _best():
     x = conv(x, 64, 3, "conv3")  # 7x7x64
     x = conv(x, 64, 3, "conv4")
     x = L.Flatten(name="flatten")(x)
-    x = L.Dropout(0.25, name="drop1")(x)
+    x = L.Dropout(_rate(dropout, 0.25), name="drop1")(x)
     x = L.Dense(128, use_bias=False, name="dense1")(x)
     x = L.BatchNormalization(name="dense1_bn")(x)
     x = L.Activation("relu", name="dense1_relu")(x)
-    x = L.Dropout(0.4, name="drop2")(x)
+    x = L.Dropout(_rate(dropout, 0.4), name="drop2")(x)
     out = L.Dense(NUM_CLASSES, activation="softmax", name="probs")(x)
     return k.Model(inp, out, name="best")
 
@@ -230,6 +243,7 @@ ARCHS: dict[str, ArchSpec] = {
             "Tutorial baseline with batch normalisation after the conv and dense layers.",
             _baseline_bn, "sgd", 0.01, 32, 10, "constant", False,
             optimizer_kwargs={"momentum": 0.9}, origin=_TUTORIAL + " (batch-norm variant)",
+            batchnorm=True,
         ),
         ArchSpec(
             "vgg",
@@ -242,27 +256,32 @@ ARCHS: dict[str, ArchSpec] = {
             "Classic Keras example: Conv32, Conv64, pool, Dropout .25, Dense128, Dropout .5.",
             _mnist_cnn, "adadelta", 1.0, 128, 12, "constant", False,
             origin="keras-team/keras examples/mnist_cnn.py (Adadelta lr 1.0)",
+            dropout=(0.25, 0.5),
         ),
         ArchSpec(
             "conv3",
             "3-layer convnet (32-64-64) with dropout; options dropout=, batchnorm=.",
             _conv3, "adam", 1e-3, 64, 10, "constant", False, origin=_NOTEBOOK,
+            dropout=(0.25, 0.25, 0.5),
         ),
         ArchSpec(
             "conv5",
             "5-layer convnet (32-32-64-64-128) with dropout; options dropout=, batchnorm=.",
             _conv5, "adam", 1e-3, 64, 10, "constant", False, origin=_NOTEBOOK,
+            dropout=(0.25, 0.25, 0.5),
         ),
         ArchSpec(
             "conv7",
             "7-layer convnet (32-32-64-64-128x3) with dropout; options dropout=, batchnorm=.",
             _conv7, "adam", 1e-3, 64, 10, "constant", False, origin=_NOTEBOOK,
+            dropout=(0.25, 0.25, 0.25, 0.5),
         ),
         ArchSpec(
             "flat",
             "Flat-784 tutorial model: Reshape to 28x28, 5x5 Conv32/Conv64, Dense1024, dropout.",
             _flat, "adam", 1e-3, 100, 5, "constant", False,
             origin="TensorFlow 'Deep MNIST for experts' (flat 784 input reshaped, 5x5 kernels)",
+            dropout=(0.4,),
         ),
         ArchSpec(
             "fast",
@@ -277,6 +296,7 @@ ARCHS: dict[str, ArchSpec] = {
             _best, "adam", 4e-3, 128, 20, "onecycle", True, label_smoothing=0.1,
             optimizer_kwargs={"beta_1": 0.9, "beta_2": 0.99},
             origin="digitpad: light BN convnet trained with shift/rotate/zoom augmentation",
+            dropout=(0.25, 0.4), batchnorm=True,
         ),
     ]
 }
@@ -333,7 +353,9 @@ def build_model(name: str, **opts: Any) -> Any:
     name
         A registry name (see :data:`ARCHS`).
     **opts
-        Builder options, e.g. ``dropout=False`` or ``batchnorm=True`` for ``conv3/5/7``.
+        Builder options, e.g. ``dropout=False`` or ``batchnorm=True`` for ``conv3/5/7``;
+        ``dropout=RATE`` sets every Dropout layer's rate of the architectures that have dropout
+        (``ArchSpec.dropout`` lists their default rates).
 
     Returns
     -------

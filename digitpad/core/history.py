@@ -83,6 +83,35 @@ def append_run(record: dict) -> None:
         atomic_write_text(path, json.dumps(runs, indent=1, allow_nan=False) + "\n")
 
 
+def delete_runs(records: list[dict]) -> int:
+    """Remove these runs from the history (each given record removes one equal record).
+
+    Parameters
+    ----------
+    records
+        Records as :func:`load_history` returned them (compared as JSON values).
+
+    Returns
+    -------
+    int
+        How many records were removed (one already gone is skipped).
+    """
+    wanted = [to_jsonable(r) for r in records]
+    with _lock:
+        path = history_path()
+        runs = _read(path)
+        kept = []
+        for run in runs:
+            if run in wanted:
+                wanted.remove(run)
+            else:
+                kept.append(run)
+        removed = len(runs) - len(kept)
+        if removed:
+            atomic_write_text(path, json.dumps(kept, indent=1, allow_nan=False) + "\n")
+        return removed
+
+
 def clear_history() -> None:
     """Remove every recorded run (atomically writes an empty list)."""
     with _lock:

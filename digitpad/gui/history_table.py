@@ -1,7 +1,9 @@
 """Run history table: the tutorials' comparison table, filled automatically after every run.
 
-The records live in the core's JSON history file (``digitpad.core.history``); this widget only
-shows them, newest first, sortable by any column (numbers sort as numbers).
+The records live in the core's JSON history file (``digitpad.core.history``), written by the
+core for every run (GUI, command line, k-fold); this widget only shows them, newest first,
+sortable by any column (numbers sort as numbers). The Result column shows the run's status, its
+tooltip the whole reason.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitpad.core.history import run_record  # noqa: F401  (old import path; the core records runs)
+
 #: (header, record key, kind) – kind drives formatting and sorting.
 COLUMNS: list[tuple[str, str, str]] = [
     ("Architecture", "arch", "text"),
@@ -30,7 +34,8 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("Time", "elapsed_s", "duration"),
     ("Best val acc", "best_val_accuracy", "pct"),
     ("Test acc", "test_accuracy", "pct"),
-    ("Result", "reason", "text"),
+    ("Result", "status", "text"),
+    ("Run", "kind", "text"),
     ("Date", "date", "date"),
 ]
 
@@ -42,6 +47,7 @@ _ALIASES = {
     "batch_size": ("batch",),
     "best_val_accuracy": ("val_accuracy", "best_val_acc"),
     "test_accuracy": ("test_acc",),
+    "status": ("reason",),  # records older than the typed status
 }
 
 
@@ -150,4 +156,6 @@ class HistoryTable(QTableWidget):
             item.setData(Qt.ItemDataRole.UserRole, sort_key)
             if kind != "text":
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if key == "status" and record.get("reason"):
+                item.setToolTip(str(record["reason"]))  # the whole sentence: where a stop came…
             self.setItem(row, col, item)

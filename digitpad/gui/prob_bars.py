@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QWidget
 
@@ -40,7 +41,14 @@ class ProbabilityBars(pg.PlotWidget):
 
     The bar item and the text items are created once; updates only call ``setOpts`` /
     ``setText`` so that an update costs well under a millisecond.
+
+    Signals
+    -------
+    digit_clicked(int)
+        The user clicked (the column of) a digit's bar with the left button.
     """
+
+    digit_clicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent=parent)
@@ -140,6 +148,14 @@ class ProbabilityBars(pg.PlotWidget):
             self.set_probabilities(
                 prediction.probabilities, low_confidence=bool(prediction.low_confidence)
             )
+
+    def mousePressEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        super().mousePressEvent(ev)
+        if ev.button() == Qt.MouseButton.LeftButton:
+            box = self.getPlotItem().getViewBox()
+            x = box.mapSceneToView(self.mapToScene(ev.position().toPoint())).x()
+            if -0.5 <= x < 9.5:
+                self.digit_clicked.emit(int(round(x)))
 
     # ----------------------------------------------------------------- layout
     def _fit_headroom(self) -> None:

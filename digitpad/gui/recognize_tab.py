@@ -11,6 +11,10 @@ behind the pen, however fast the move events come.
 An image opened from a file is recognised from the file's own array (``core.images.load_image``,
 exactly as ``digitpad predict`` does); the pad only displays it. Drawing on it, undoing or clearing
 makes the pad's canvas the picture again.
+
+The live internals (activations, attribution; :class:`~digitpad.gui.internals.InternalsPanel`, a
+third column shown while one of its toggles is on) follow every prediction shown, off the GUI
+thread and coalesced; clicking a bar explains that digit.
 """
 
 from __future__ import annotations
@@ -33,8 +37,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitpad.core.data.pixels import pixels_to_unit
 from digitpad.gui.current_model import CurrentModel, ModelEntry
 from digitpad.gui.draw_pad import MAX_PEN_WIDTH, MIN_PEN_WIDTH, DrawPad
+from digitpad.gui.internals import InternalsPanel
 from digitpad.gui.preview import NormalizationPreview
 from digitpad.gui.prob_bars import BLANK_TEXT, ProbabilityBars
 
@@ -174,6 +180,9 @@ class RecognizeTab(QWidget):
         right.addLayout(head)
         right.addWidget(self.bars, 1)
         right.addWidget(self.preview)
+        self.internals = InternalsPanel(self.pad, self.current)
+        self.bars.digit_clicked.connect(self.internals.set_target)
+        right.addWidget(self.internals.toggles)
 
         self.model_label = QLabel()
         self.model_label.setTextFormat(Qt.TextFormat.RichText)
@@ -183,9 +192,11 @@ class RecognizeTab(QWidget):
         grid = QGridLayout(self)
         grid.addLayout(left, 0, 0)
         grid.addLayout(right, 0, 1)
-        grid.addWidget(self.model_label, 1, 0, 1, 2)
+        grid.addWidget(self.internals, 0, 2)
+        grid.addWidget(self.model_label, 1, 0, 1, 3)
         grid.setColumnStretch(0, 5)
         grid.setColumnStretch(1, 4)
+        grid.setColumnStretch(2, 3)
         self._update_buttons()
 
     # --------------------------------------------------------------- public API
@@ -220,6 +231,11 @@ class RecognizeTab(QWidget):
         self._image = image
         self.recognize_now()
 
+    def show_array(self, arr: np.ndarray) -> None:
+        """Show an image array (uint8 0..255 like a test image, or float in [0, 1]) and recognise it."""
+        a = np.asarray(arr)
+        self.show_image(pixels_to_unit(a) if a.dtype == np.uint8 else a)
+
     def recognize_now(self):
         """Recognise the picture immediately (GUI thread), update the display; returns the Prediction."""
         self._dirty = False
@@ -234,6 +250,7 @@ class RecognizeTab(QWidget):
         prediction = recognize(predictor, picture)
         self.last_latency_ms = (time.perf_counter() - t0) * 1000.0
         self._show_prediction(prediction)
+        self.internals.show_prediction(prediction, picture.shape)
         return prediction
 
     # ------------------------------------------------------------------ slots
@@ -279,6 +296,7 @@ class RecognizeTab(QWidget):
     # ---------------------------------------------------------------- display
     def _show_no_model(self) -> None:
         self.last_prediction = None
+        self.internals.clear()
         self.bars.set_message("")
         self.digit_label.setText("")
         self.confidence_label.setText(self._no_model_text)

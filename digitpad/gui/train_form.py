@@ -2,9 +2,8 @@
 
 The form knows nothing about running: it turns its widgets into a core ``TrainConfig``
 (:meth:`TrainForm.build_config`), remembers them in the settings file, and fills in what it
-learns in the background (parameter counts; the GPUs, see :mod:`digitpad.gui.device_combo`)
-through the app's
-:class:`~digitpad.gui.tasks.TaskRunner`. This module imports no TensorFlow at import time.
+learns in the background through the app's :class:`~digitpad.gui.tasks.TaskRunner`: parameter
+counts here, the GPUs in :mod:`digitpad.gui.device_combo`. This module imports no TensorFlow at import time.
 """
 
 from __future__ import annotations
@@ -249,9 +248,11 @@ class TrainForm(QWidget):
 
     def set_busy(self, busy: bool) -> None:
         """Lock the form while a run uses its settings."""
-        for child in self.findChildren(QWidget):
-            if not isinstance(child, QLabel):
-                child.setEnabled(not busy)
+        for w in (self.arch_combo, self.epochs_spin, self.batch_spin, self.optimizer_combo, self.lr_spin,
+                  self.schedule_combo, self.val_spin, self.augment_check, self.seed_spin,
+                  self.device_combo, self.data_bundled_button, self.data_folder_button,
+                  self.data_npz_button, self.limit_spin, self.base_new_button, self.base_file_button):
+            w.setEnabled(not busy)
 
     def restore(self) -> None:
         """Fill the form from the settings file (architecture defaults where nothing is saved)."""

@@ -127,9 +127,19 @@ class SessionRunner(QObject):
         session = self.session
         self._task = self._runner.start(
             _run, session, epochs, name="digitpad-train", low_priority=True,
-            stop=session.request_stop, on_progress=self.progress.emit,
-            on_done=self.finished.emit, on_error=self.failed.emit, on_finished=self._on_run_finished,
+            stop=session.request_stop, on_progress=self._on_progress,
+            on_done=self._on_done, on_error=self._on_error, on_finished=self._on_run_finished,
         )
+
+    # callbacks are this object's methods: the runner drops them once it has been deleted
+    def _on_progress(self, reports: list) -> None:
+        self.progress.emit(reports)
+
+    def _on_done(self, result: Any) -> None:
+        self.finished.emit(result)
+
+    def _on_error(self, reason: str) -> None:
+        self.failed.emit(reason)
 
     def _on_base_loaded(self, config: Any, model: Any) -> None:
         from digitpad.core.training import TrainingSession

@@ -44,10 +44,13 @@ class Walker:
     def __init__(self, name: str):
         self.name = name
         self.tally = Tally()
+        self._counted: set[int] = set()   # layers already tallied (a shared layer has one set)
 
-    def _add(self, layer_name: str, params: int, out: Shape) -> None:
-        self.tally.params += params
-        self.tally.layers.append(layer_name)
+    def _add(self, layer: dict, layer_name: str, params: int, out: Shape) -> None:
+        if id(layer) not in self._counted:
+            self._counted.add(id(layer))
+            self.tally.params += params
+            self.tally.layers.append(layer_name)
         try:
             self.tally.largest_output = max(self.tally.largest_output, count(out))
         except Unknown:
@@ -62,7 +65,7 @@ class Walker:
             return self.model(layer, shapes)
         if class_name == "InputLayer":
             out = input_shape(cfg)
-            self._add(label, 0, out)
+            self._add(layer, label, 0, out)
             return [out]
         if class_name in ("TimeDistributed", "Bidirectional") and isinstance(cfg.get("layer"), dict):
             return self._wrapper(class_name, cfg, shapes, label)
@@ -84,7 +87,7 @@ class Walker:
                 raise fail(f"{self.name} has a layer {label!r} ({str(class_name)[:40]}) whose size "
                            "digitpad cannot work out from the file, so it is refused")
             return None
-        self._add(label, max(params_seen), outs[0] if outs else ())
+        self._add(layer, label, max(params_seen), outs[0] if outs else ())
         return outs
 
     def _wrapper(self, class_name: str, cfg: dict, shapes: list[Shape] | None,

@@ -19,6 +19,7 @@ from digitpad.core.modelfile.sentences import fail
 MAX_PARAMS = 50_000_000                    # weights a model may declare (config or weight arrays)
 MAX_WEIGHT_BYTES = 512 * 1024 * 1024       # bytes of all weight arrays in the file together
 MAX_LAYERS = 200                           # layers, counting those of nested models
+MAX_CALLS = 1_000                          # layer calls (inbound nodes) in functional models
 MAX_DEPTH = 64                             # nesting of the JSON model configuration
 MAX_UNPACKED_BYTES = 512 * 1024 * 1024     # a .keras zip's entries, unpacked, together
 MAX_ACTIVATION = 16_000_000                # numbers one layer may output for one image
@@ -122,11 +123,12 @@ def _check_numpy(node: dict, name: str) -> None:
 
 def check_config_structure(config: Any, name: str) -> None:
     """Refuse a config nested deeper than :data:`MAX_DEPTH`, with more than :data:`MAX_LAYERS`
-    layers, or with a ``__numpy__`` value that is not a modest array of plain numbers."""
+    layers or :data:`MAX_CALLS` layer calls, or with a ``__numpy__`` value that is not a modest
+    array of plain numbers."""
     if _depth(config, MAX_DEPTH) > MAX_DEPTH:
         raise fail(f"{name} has a model configuration nested more than {MAX_DEPTH} levels deep, "
                    "far deeper than any real model")
-    layers = 0
+    layers = calls = 0
     stack = [config]
     while stack:
         node = stack.pop()
@@ -141,6 +143,12 @@ def check_config_structure(config: Any, name: str) -> None:
                 if layers > MAX_LAYERS:
                     raise fail(f"{name} has more than {MAX_LAYERS:,} layers, far more than any "
                                "digit model")
+            nodes = node.get("inbound_nodes")
+            if isinstance(nodes, list):
+                calls += len(nodes)
+                if calls > MAX_CALLS:
+                    raise fail(f"{name} calls its layers more than {MAX_CALLS:,} times, far more "
+                               "than any digit model")
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
@@ -177,6 +185,6 @@ def check_param_count(params: int, name: str) -> None:
                    f"model (the limit is {millions(MAX_PARAMS)})")
 
 
-__all__ = ["MAX_PARAMS", "MAX_WEIGHT_BYTES", "MAX_LAYERS", "MAX_DEPTH", "MAX_UNPACKED_BYTES",
+__all__ = ["MAX_PARAMS", "MAX_WEIGHT_BYTES", "MAX_LAYERS", "MAX_CALLS", "MAX_DEPTH", "MAX_UNPACKED_BYTES",
            "MAX_ACTIVATION", "MAX_NUMPY_VALUES", "check_zip_entries", "check_config_structure",
            "check_weight_arrays", "check_param_count", "millions"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from digitpad.core.archs import get_arch
+from digitpad.core.archs import ARCHS, get_arch
 from digitpad.core.errors import TrainingError
 from digitpad.core.training.schedules import OPTIMIZERS, SCHEDULES
 
@@ -31,6 +31,7 @@ class TrainConfig:
     train_limit: int | None = None
     test_limit: int | None = None
     label_smoothing: float | None = None
+    dropout: float | None = None  # every Dropout layer's rate; None = the architecture's rates
 
     def resolved(self) -> TrainConfig:
         """Return a copy with every ``None`` filled from the architecture and all values checked.
@@ -79,11 +80,17 @@ class TrainConfig:
             raise TrainingError(f"label smoothing must be in [0, 1), not {cfg.label_smoothing!r}.")
         cfg.label_smoothing = ls
         check_int(cfg.seed, "seed", 0)
+        if cfg.dropout is not None:
+            cfg.dropout = check_dropout(cfg.dropout, spec.name, bool(spec.dropout))
         for name in ("train_limit", "test_limit"):
             value = getattr(cfg, name)
             if value is not None:
                 check_int(value, name.replace("_", " "), 1)
         return cfg
+
+    def model_options(self) -> dict:
+        """The builder options of :func:`~digitpad.core.archs.build_model` (``dropout``)."""
+        return {} if self.dropout is None else {"dropout": float(self.dropout)}
 
     def to_dict(self) -> dict:
         """JSON-able dict of the fields."""
@@ -96,3 +103,17 @@ def check_int(value: Any, what: str, minimum: int) -> None:
         raise TrainingError(f"{what} must be a whole number, not {value!r}.")
     if value < minimum:
         raise TrainingError(f"{what} must be at least {minimum}, not {value}.")
+
+
+def check_dropout(value: Any, arch: str, has_dropout: bool) -> float:
+    """``value`` as a dropout rate in [0, 1) for ``arch``, else a one-sentence TrainingError."""
+    if not has_dropout:
+        names = ", ".join(name for name, spec in ARCHS.items() if spec.dropout)
+        raise TrainingError(f"architecture {arch!r} has no dropout layers; dropout applies to: {names}.")
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        raise TrainingError(f"dropout {value!r} is not a number.") from None
+    if isinstance(value, bool) or not (0.0 <= rate < 1.0):
+        raise TrainingError(f"dropout must be in [0, 1), not {value!r}.")
+    return rate

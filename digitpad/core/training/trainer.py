@@ -229,7 +229,7 @@ class Trainer:
         keras().utils.set_random_seed(int(cfg.seed))
         with tf().device(self.tf_device):
             if self.model is None:
-                self.model = build_model(cfg.arch)
+                self.model = build_model(cfg.arch, **cfg.model_options())
                 self._compile(fresh=True)
             else:
                 check_classifier(self.model)
