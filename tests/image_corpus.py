@@ -137,6 +137,29 @@ def _npz_many_members(folder: Path) -> Path:
     return write_zip(folder / "many.npz", members)
 
 
+def _npz_encrypted(folder: Path) -> Path:
+    """A valid npz whose members carry the "encrypted" flag (bit 0) in both zip headers."""
+    path = write_zip(folder / "locked.npz", {"x_train.npy": _LABELS10, "y_train.npy": _LABELS10})
+    data = bytearray(path.read_bytes())
+    for signature, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(signature)
+        while at >= 0:
+            data[at + flag_at] |= 0x01
+            at = data.find(signature, at + 4)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _npz_huge_directory(folder: Path) -> Path:
+    """A small npz whose end record declares a 2.15 GB central directory."""
+    path = write_zip(folder / "names.npz", {"x_train.npy": _LABELS10, "y_train.npy": _LABELS10})
+    data = bytearray(path.read_bytes())
+    end = data.rfind(b"PK\x05\x06")
+    data[end + 12 : end + 16] = struct.pack("<I", 2**31 - 1)  # size of the central directory
+    path.write_bytes(bytes(data))
+    return path
+
+
 def _look_alike_folder(name: str) -> Callable[[Path], Path]:
     def build(folder: Path) -> Path:
         root = folder / "digits"
@@ -193,6 +216,10 @@ CASES: tuple[Case, ...] = (
                "y_train.npy": _LABELS10}), ("data.npz stores Python objects",)),
     Case("npz-1001-members", "data", _npz_many_members,
          ("many.npz declares 1,001 members", "the limit is 1,000")),
+    Case("npz-huge-zip-directory", "data", _npz_huge_directory,
+         ("names.npz declares a zip directory of 2.15 GB", "the limit is 1 MB")),
+    Case("npz-encrypted-members", "data", _npz_encrypted,
+         ("locked.npz holds encrypted (password-protected) arrays",)),
     # points 10 and 12: each its own sentence
     Case("idx-dims-overflow-int64", "data", _idx_folder(idx_bytes((65_536,) * 4)),
          ("65536x65536x65536x65536 (1.84e+19 bytes)",)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import struct
 import types
 from pathlib import Path
@@ -23,6 +24,8 @@ from digitpad.core.data import (
     unit_to_pixels,
     validate_arrays,
 )
+from digitpad.core.data.limits import MAX_ARRAY_BYTES, MAX_IMAGES, check_declared, size_words
+from digitpad.core.data.regular import file_kind
 from digitpad.core.errors import DataError
 
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
@@ -392,3 +395,26 @@ def test_keras_source_without_network(monkeypatch):
     msg = str(err.value)
     assert "could not get MNIST through Keras" in msg and "URL fetch failure" in msg
     assert "\n" not in msg and msg.endswith(".")
+
+
+# ---------------------------------------------------------------------------------------------
+# declared sizes and file kinds (the hostile cases themselves are in test_hostile_inputs.py)
+
+
+def test_size_words_and_declared_limits():
+    assert [size_words(n) for n in (999, 47_040_000, 4 * 2**30, 10**12, (2**32 - 1) ** 3)] == [
+        "999 bytes", "47 MB", "4.29 GB", "1e+12 bytes", "7.92e+28 bytes"]
+    assert check_declared((60_000, 28, 28), 1, "x") == 47_040_000  # MNIST fits, exactly sized
+    assert check_declared((MAX_IMAGES,), 8, "y") == 8 * MAX_IMAGES
+    with pytest.raises(DataError, match="declares 1,000,001 images"):
+        check_declared((MAX_IMAGES + 1,), 1, "y")
+    with pytest.raises(DataError, match=r"the limit is 1 GB"):
+        check_declared((1, MAX_ARRAY_BYTES + 1), 1, "x")
+
+
+def test_file_kind_names_what_is_not_a_regular_file(tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    kinds = [file_kind(os.stat(p).st_mode) for p in (tmp_path / "pipe", tmp_path, "/dev/null")]
+    assert kinds == ["a FIFO (named pipe)", "a folder", "a character device"]
+    (tmp_path / "f").write_bytes(b"x")
+    assert file_kind(os.stat(tmp_path / "f").st_mode) == "a regular file"

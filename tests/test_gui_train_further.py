@@ -42,12 +42,14 @@ def test_bad_base_model_is_reported(qtbot, window, tmp_path):  # noqa: F811
     bad = tmp_path / "broken.keras"
     bad.write_bytes(b"not a zip")
     tab = window.train_tab
+    shown: list[tuple[str, str]] = []
+    tab.show_error = lambda title, text: shown.append((title, text))
     tab.set_base_model(str(bad))
     tab.form.limit_spin.setValue(300)
     tab.start_training()
     qtbot.waitUntil(lambda: not tab.is_training(), timeout=60_000)
-    assert window.errors, "the broken base model must be reported"
-    title, text = window.errors[-1]
+    assert len(shown) == 1, "the broken base model must be reported"
+    title, text = shown[0]
     assert title == "Training failed"
     assert "broken.keras" in text and "Traceback" not in text
     assert tab.current_result() is None and not tab.has_unsaved_model()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import IO, Any
 
-from digitpad.cli.argtypes import positive_int
+from digitpad.cli.argtypes import nonempty, positive_int
 from digitpad.cli.exits import EXIT_OK
 from digitpad.cli.models import load, model_path
 from digitpad.cli.render import confusion_table, fmt_metric, fmt_percent, table, write_json
+from digitpad.core.errors import DigitpadError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -19,10 +20,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Evaluate a model on the test split of a data source (the whole set when it "
         "has no test split).",
     )
-    e.add_argument("--model", metavar="PATH", help="model file (default: the bundled model)")
-    e.add_argument("--data", metavar="SOURCE", help="data source (default: bundled MNIST)")
+    e.add_argument("--model", type=nonempty, metavar="PATH", help="model file (default: the bundled model)")
+    e.add_argument("--data", type=nonempty, metavar="SOURCE", help="data source (default: bundled MNIST)")
     e.add_argument(
         "--limit", type=positive_int, metavar="N", help="evaluate a random subset of N images"
+    )
+    e.add_argument(
+        "--misclassified", metavar="DIR",
+        help="write the misread images into DIR as PNGs named "
+        "<index>_true<digit>_pred<digit>_<confidence>.png",
     )
     e.add_argument("--json", action="store_true", help="print a JSON object")
 
@@ -46,6 +52,11 @@ def _report_text(report: dict[str, Any]) -> str:
             "confusion matrix (rows: true digit, columns: predicted digit):",
             confusion_table(confusion),
         ]
+        + (
+            [f"\nmisread images written: {report['misclassified']['written']} "
+             f"into {report['misclassified']['folder']}"]
+            if "misclassified" in report else []
+        )
     )
 
 
@@ -53,8 +64,11 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     """Evaluate the model on the test split (or the whole set), optionally a random subset."""
     import numpy as np
 
+    from digitpad.cli.predict import LITERT_MIN_IMAGES
     from digitpad.core.data import load_dataset
-    from digitpad.core.training import evaluate
+    from digitpad.core.evaluation import evaluate_model, write_misclassified
+    from digitpad.core.inference import Predictor
+    from digitpad.core.tfsetup import stderr_silenced
 
     path = model_path(args.model)
     loaded = load(path)
@@ -63,19 +77,30 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         x, y, split = dataset.x_test, dataset.y_test, "test"
     else:
         x, y, split = dataset.x_train, dataset.y_train, "all"
+    idx = np.arange(len(x))
     if args.limit is not None and args.limit < len(x):
         idx = np.sort(np.random.default_rng(0).permutation(len(x))[: args.limit])
         x, y = x[idx], y[idx]
-    res = evaluate(loaded.model, x, y)
+    with stderr_silenced():  # LiteRT pays off over many images (see predict)
+        predictor = Predictor(loaded.model, backend="auto" if len(x) > LITERT_MIN_IMAGES
+                              else "tf.function")
+    res = evaluate_model(predictor, x, y, source=dataset.source)
     report = {
         "model": str(path),
         "data": f"{dataset.source} ({split} split, {res.n} images)",
         "n": int(res.n),
         "accuracy": float(res.accuracy),
         "loss": float(res.loss),
-        "per_class": [float(v) for v in res.per_class],
+        "per_class": res.per_class,
         "confusion": np.asarray(res.confusion).astype(int).tolist(),
     }
+    if args.misclassified:
+        try:
+            written = write_misclassified(res, x, args.misclassified, indices=idx)
+        except OSError as exc:
+            raise DigitpadError(f"cannot write the misread images into {args.misclassified}: "
+                                f"{exc.strerror or exc}.") from None
+        report["misclassified"] = {"folder": args.misclassified, "written": len(written)}
     if args.json:
         write_json(report, out)
     else:

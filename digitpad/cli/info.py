@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import IO
 
+from digitpad.cli.argtypes import nonempty
 from digitpad.cli.exits import EXIT_OK
 from digitpad.cli.quiet import quiet_tensorflow
 from digitpad.cli.render import info_text, write_json
@@ -20,7 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "optimizer state and layer table of a model file. The file is checked and loaded safely; "
         "no code from it runs.",
     )
-    i.add_argument("model", metavar="MODEL", help="model file (.keras or .h5)")
+    i.add_argument("model", type=nonempty, metavar="MODEL", help="model file (.keras or .h5)")
     i.add_argument("--json", action="store_true", help="print a JSON object")
 
 

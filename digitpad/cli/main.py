@@ -11,7 +11,18 @@ from collections.abc import Callable, Sequence
 from typing import IO
 
 from digitpad import __version__
-from digitpad.cli import archs, evaluate, gui, info, predict, sweep, train
+from digitpad.cli import (
+    archs,
+    evaluate,
+    explain,
+    export,
+    gui,
+    info,
+    predict,
+    robustness,
+    sweep,
+    train,
+)
 from digitpad.cli.exits import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, error_line
 from digitpad.cli.quiet import quiet_environment
 from digitpad.core.errors import DigitpadError
@@ -25,8 +36,11 @@ MODULES = {
     "train": train,
     "sweep": sweep,
     "evaluate": evaluate,
+    "robustness": robustness,
     "predict": predict,
+    "explain": explain,
     "info": info,
+    "export": export,
     "archs": archs,
 }
 COMMANDS: dict[str, Command] = {name: module.run for name, module in MODULES.items()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import IO, Any
 
+from digitpad.cli.argtypes import nonempty
 from digitpad.cli.exits import EXIT_ERROR, EXIT_OK, PROG
 from digitpad.cli.models import load, model_path
 from digitpad.cli.render import write_json_lines
@@ -24,8 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "that cannot be read is reported and the others are still predicted; the exit status is "
         "then 1.",
     )
-    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
-    p.add_argument("--model", metavar="PATH", help="model file (default: the bundled model)")
+    p.add_argument("images", nargs="+", type=nonempty, metavar="IMAGE", help="image files")
+    p.add_argument("--model", type=nonempty, metavar="PATH", help="model file (default: the bundled model)")
     p.add_argument("--json", action="store_true", help="print a JSON list")
 
 

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
-import os
 import threading
 from pathlib import Path
 from typing import IO, Any
 
-from digitpad.cli.argtypes import fraction, kfold_k, nonneg_int, positive_float, positive_int
+from digitpad.cli.argtypes import (
+    epochs,
+    kfold_k,
+    learning_rate,
+    nonempty,
+    positive_int,
+    seed,
+    val_split,
+)
 from digitpad.cli.exits import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, PROG, one_line
+from digitpad.cli.outpath import check_out_path, default_out
 from digitpad.cli.progress import ProgressPrinter
 from digitpad.cli.quiet import quiet_tensorflow
 from digitpad.cli.render import fmt_duration, fmt_metric, fmt_percent
 from digitpad.cli.sigint import StopOnSigint
-from digitpad.core.errors import DigitpadError, ModelFileError
+from digitpad.core.errors import DigitpadError
 from digitpad.core.training import OPTIMIZERS, SCHEDULES
 
 DESCRIPTION = (
@@ -32,17 +39,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add = t.add_argument
     add(
         "--arch",
+        type=nonempty,
         default=None,
         metavar="NAME",
         help="architecture (see `digitpad archs`; default: fast, or the --model file's)",
     )
     add(
         "--model",
+        type=nonempty,
         metavar="PATH",
         help="train further a saved model (.keras continues with its saved optimizer state; "
         ".h5 with a fresh optimizer)",
     )
-    add("--epochs", type=positive_int, metavar="N", help="epochs (default: the architecture's)")
+    add("--epochs", type=epochs, metavar="N", help="epochs (default: the architecture's)")
     add(
         "--batch-size",
         type=positive_int,
@@ -56,7 +65,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="optimizer (default: the architecture's)",
     )
     add(
-        "--lr", type=positive_float, metavar="X", help="learning rate (default: the architecture's)"
+        "--lr", type=learning_rate, metavar="X", help="learning rate (default: the architecture's)"
     )
     add(
         "--schedule",
@@ -72,10 +81,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     add(
         "--val-split",
-        type=fraction,
+        type=val_split,
         default=0.1,
         metavar="F",
-        help="validation fraction (default: 0.1; 0 for none)",
+        help="validation fraction, 0 to 0.5 (default: 0.1; 0 for none)",
     )
     add(
         "--kfold",
@@ -85,12 +94,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     add(
         "--data",
+        type=nonempty,
         metavar="SOURCE",
         help="mnist (bundled, default), keras, an .npz file, an IDX folder "
         "or a 0/..9/ image folder",
     )
-    add("--device", default="auto", metavar="DEV", help="cpu, gpu, gpu:N or auto (default)")
-    add("--seed", type=nonneg_int, default=0, metavar="N", help="random seed (default: 0)")
+    add("--device", type=nonempty, default="auto", metavar="DEV", help="cpu, gpu, gpu:N or auto (default)")
+    add(
+        "--seed", type=seed, default=0, metavar="N", help="random seed, 0 to 2**32-1 (default: 0)"
+    )
     add(
         "--limit",
         type=positive_int,
@@ -105,32 +117,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     add(
         "--out",
+        type=nonempty,
         metavar="PATH",
         help="where to save the model, .keras or .h5 (default: ./digitpad-<arch>-<date>.keras)",
     )
 
 
 # -- settings --------------------------------------------------------------------------------------
-
-
-def default_out(arch: str) -> Path:
-    """``./digitpad-<arch>-<date>-<time>.keras``."""
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path.cwd() / f"digitpad-{arch}-{stamp}.keras"
-
-
-def check_out_path(path: Path) -> Path:
-    """Refuse an unusable ``--out`` (ModelFileError) before any time is spent on training."""
-    if path.suffix.lower() not in (".keras", ".h5"):
-        raise ModelFileError(f"--out {path} must end in .keras or .h5.")
-    if path.exists() and path.is_dir():
-        raise ModelFileError(f"--out {path} is a folder, not a file name.")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise ModelFileError(f"cannot save to {path}: the folder {parent} does not exist.")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ModelFileError(f"cannot save to {path}: the folder {parent} is not writable.")
-    return path
 
 
 def train_config(args: argparse.Namespace) -> Any:

@@ -13,14 +13,16 @@ the most confident mistakes listed (:meth:`Evaluation.mistakes`) without predict
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from digitpad.core.data import NUM_CLASSES, validate_arrays
-from digitpad.core.errors import DigitpadError
+from digitpad.core.errors import DataError, DigitpadError
 
 #: Probabilities are clipped to [EPSILON, 1] before the logarithm of the cross-entropy.
 EPSILON = 1e-7
@@ -225,4 +227,70 @@ def evaluate_model(
     return summarize(ys[:done], probs[:done], source=source, stopped=stopped)
 
 
-__all__ = ["EPSILON", "Evaluation", "evaluate_model", "summarize"]
+def misclassified_name(index: int, true: int, pred: int, confidence: float, width: int = 5) -> str:
+    """File name of a misread image, e.g. ``00123_true7_pred1_0.93.png``."""
+    return f"{int(index):0{width}d}_true{int(true)}_pred{int(pred)}_{float(confidence):.2f}.png"
+
+
+def write_misclassified(
+    evaluation: Evaluation,
+    x: np.ndarray,
+    folder: str | os.PathLike,
+    *,
+    indices: np.ndarray | None = None,
+    limit: int | None = None,
+) -> list[Path]:
+    """Write the misread images as PNGs named by :func:`misclassified_name`, most confident first.
+
+    Parameters
+    ----------
+    evaluation : Evaluation
+        The result of evaluating the images ``x`` (same order).
+    x : numpy.ndarray
+        The evaluated images: uint8 (N, 28, 28) ink bright (floats in [0, 1] are converted).
+        They are written as they are: white ink on black, like MNIST.
+    folder : str or os.PathLike
+        Created if missing. Each file is written atomically.
+    indices : numpy.ndarray, optional
+        The number each image is named by (e.g. its index in the whole test set when a subset
+        was evaluated); default its position in ``x``.
+    limit : int, optional
+        Write at most this many.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+
+    Raises
+    ------
+    DataError
+        ``x`` does not match the evaluation.
+    OSError
+        The folder cannot be created or written.
+    """
+    from PIL import Image
+
+    from digitpad.core.atomic import atomic_path
+
+    images, _ = validate_arrays(x, np.zeros(len(x), np.int64), what="the misread images")
+    if len(images) != evaluation.n:
+        raise DataError(f"{len(images)} images were given for an evaluation of {evaluation.n}.")
+    out = Path(folder).expanduser()
+    out.mkdir(parents=True, exist_ok=True)
+    numbers = np.arange(len(images)) if indices is None else np.asarray(indices, np.int64)
+    if numbers.shape != (len(images),):
+        raise DataError(f"{numbers.size} image numbers were given for {len(images)} images.")
+    width = max(5, len(str(int(numbers.max(initial=0)))))
+    written: list[Path] = []
+    for i in evaluation.mistakes(limit):
+        name = misclassified_name(numbers[i], evaluation.y_true[i], evaluation.y_pred[i],
+                                  evaluation.confidence[i], width)
+        with atomic_path(out / name) as tmp:
+            Image.fromarray(images[i]).save(tmp, format="PNG")
+        written.append(out / name)
+    return written
+
+
+__all__ = ["EPSILON", "Evaluation", "evaluate_model", "misclassified_name", "summarize",
+           "write_misclassified"]

@@ -96,13 +96,21 @@ def build_menus(win: MainWindow) -> None:
     )
     win.show_steps_action.setCheckable(True)
     view_menu.addAction(win.show_steps_action)
+    internals = win.recognize_tab.internals  # checkable; the Recognize tab shows them as buttons
+    view_menu.addAction(internals.activations_action)
+    view_menu.addAction(internals.attribution_action)
     view_menu.addSeparator()
     win.recognize_view_action = make_action(
         win, "&Recognize", lambda: win.tabs.setCurrentWidget(win.recognize_tab), QKeySequence("Ctrl+1"))
     win.train_view_action = make_action(
         win, "&Train", lambda: win.tabs.setCurrentWidget(win.train_tab), QKeySequence("Ctrl+2"))
-    view_menu.addAction(win.recognize_view_action)
-    view_menu.addAction(win.train_view_action)
+    win.evaluate_view_action = make_action(
+        win, "&Evaluate", lambda: win.tabs.setCurrentWidget(win.evaluate_tab), QKeySequence("Ctrl+3"))
+    win.model_view_action = make_action(
+        win, "&Model", lambda: win.tabs.setCurrentWidget(win.model_tab), QKeySequence("Ctrl+4"))
+    for action in (win.recognize_view_action, win.train_view_action, win.evaluate_view_action,
+                   win.model_view_action):
+        view_menu.addAction(action)
 
     help_menu = bar.addMenu("&Help")
     win.mnist_action = make_action(

@@ -1,4 +1,4 @@
-"""The main window: the Recognize and Train tabs over one CurrentModel and one TaskRunner.
+"""The main window: Recognize, Train, Evaluate and Model tabs over one CurrentModel and runner.
 
 The window owns no model state: the model in use is :attr:`MainWindow.current`
 (:class:`~digitpad.gui.current_model.CurrentModel`), background work goes through
@@ -25,6 +25,7 @@ from digitpad.core.paths import bundled_model_path
 from digitpad.gui.actions import MNIST_ATTRIBUTION, about_html, build_menus, fill_recent_menu
 from digitpad.gui.current_model import SAVE_FAILED, CurrentModel, tensorflow_loaded
 from digitpad.gui.file_open import ask_open_path, ask_save_path, dropped_file, is_model_path
+from digitpad.gui.insight_tabs import add_insight_tabs
 from digitpad.gui.recognize_tab import RecognizeTab
 from digitpad.gui.settings import (
     add_recent_file,
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.train_tab, "Train")
         self.tabs.setTabToolTip(0, "Draw a digit and see what the model thinks (Ctrl+1)")
         self.tabs.setTabToolTip(1, "Train a network on MNIST and watch it learn (Ctrl+2)")
+        add_insight_tabs(self)  # Evaluate and Model
         self.setCentralWidget(self.tabs)
         self.status = TabStatus(self.statusBar(), self.tabs, self.recognize_tab)
         self.current.changed.connect(self._on_model_changed)

@@ -57,7 +57,8 @@ class TrainTab(QWidget):
     runner, current
         The app's task runner and model in use (defaults: ``shared_runner()``, a new CurrentModel).
     show_error
-        ``show_error(title, text)`` tells the user something failed (default: a warning box).
+        ``show_error(title, text)`` tells the user something failed (default: a warning box);
+        kept as the public attribute :attr:`show_error`.
     ask_save_path
         ``ask_save_path(suggested) -> (path, selected filter)``; an empty path cancels
         (default: the Save Model file dialog).
@@ -75,7 +76,7 @@ class TrainTab(QWidget):
         super().__init__(parent)
         self._runner = runner if runner is not None else shared_runner()
         self.current = current if current is not None else CurrentModel(self._runner, self)
-        self._show_error = show_error or (lambda title, text: QMessageBox.warning(self, title, text))
+        self.show_error = show_error or (lambda title, text: QMessageBox.warning(self, title, text))
         self._ask_save_path = ask_save_path or self._save_dialog
         self._save_after_run: str | None = None  # path chosen while a run was stopping
         self._shown_records = 0
@@ -298,7 +299,7 @@ class TrainTab(QWidget):
         """Show the k-fold dialog (runs with the form's current settings)."""
         if self.kfold_dialog is None:
             self.kfold_dialog = KFoldDialog(self._kfold_config, self, runner=self._runner,
-                                            show_error=self._show_error)
+                                            show_error=self.show_error)
             self.kfold_dialog.k_spin.setValue(app_settings().value("train/kfold_k", 5, type=int))
             self.kfold_dialog.running_changed.connect(self._on_running_changed)
             self.kfold_dialog.status_message.connect(self.status_message)
@@ -324,9 +325,9 @@ class TrainTab(QWidget):
         self._show_new_records()
         self.status_message.emit(summary)
         if status == "failed":
-            self._show_error("Training failed", str(result.reason))
+            self.show_error("Training failed", str(result.reason))
         elif status != "completed" and status != "stopped":
-            self._show_error("Training stopped", f"Training stopped: {result.reason}.")
+            self.show_error("Training stopped", f"Training stopped: {result.reason}.")
         path, self._save_after_run = self._save_after_run, None
         if path is not None:
             self.trained.save(path)
@@ -338,7 +339,7 @@ class TrainTab(QWidget):
         self.results.show_failure(reason)
         self._show_new_records()
         self.status_message.emit(f"Training failed: {reason}")
-        self._show_error("Training failed", reason)
+        self.show_error("Training failed", reason)
 
     def _on_saved(self, path: str) -> None:
         settings = app_settings()
@@ -387,7 +388,7 @@ class TrainTab(QWidget):
     def _report_error(self, title: str, text: str) -> None:
         self.results.progress.append(f"{title}: {text}")
         self.status_message.emit(f"{title}: {text}")
-        self._show_error(title, text)
+        self.show_error(title, text)
 
     def _save_dialog(self, suggested: str) -> tuple[str, str]:
         return QFileDialog.getSaveFileName(self, "Save Model", suggested, SAVE_FILTERS)

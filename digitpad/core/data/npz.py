@@ -18,7 +18,7 @@ from typing import BinaryIO
 import numpy as np
 
 from digitpad.core.data.dataset import Dataset, describe_source
-from digitpad.core.data.limits import MAX_NPZ_MEMBERS, check_declared
+from digitpad.core.data.limits import MAX_NPZ_MEMBERS, check_declared, size_words
 from digitpad.core.data.regular import open_regular
 from digitpad.core.data.validate import validate_arrays
 from digitpad.core.errors import DataError
@@ -33,10 +33,15 @@ def _check_directory(fh: BinaryIO, name: str) -> None:
     if end is None:
         raise DataError(f"{name} is not a valid .npz file (it is not a complete zip archive).")
     members, size = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]
-    if members > MAX_NPZ_MEMBERS or size > _MAX_DIRECTORY_BYTES:
+    if members > MAX_NPZ_MEMBERS:
         raise DataError(
             f"{name} declares {members:,} members, far more than a data set's four arrays "
             f"(the limit is {MAX_NPZ_MEMBERS:,})."
+        )
+    if size > _MAX_DIRECTORY_BYTES:
+        raise DataError(
+            f"{name} declares a zip directory of {size_words(size)}, far more than a data set's "
+            f"four arrays need (the limit is {size_words(_MAX_DIRECTORY_BYTES)})."
         )
 
 
@@ -93,8 +98,9 @@ def load_npz(path: Path) -> Dataset:
     Raises
     ------
     DataError
-        Not a regular file, not a zip, corrupt, too many members, an array storing Python objects
-        or declaring more than the limits, missing arrays, or bad data (one sentence each).
+        Not a regular file, not a zip, corrupt, too many members, encrypted, an array storing
+        Python objects or declaring more than the limits, missing arrays, or bad data (one
+        sentence each).
     """
     name = path.name
     with open_regular(path, lambda why: DataError(f"cannot read {name}: {why}.")) as fh:
@@ -104,6 +110,12 @@ def load_npz(path: Path) -> Dataset:
             arrays = _read_arrays(fh, name)
         except DataError:
             raise
+        except RuntimeError as exc:  # zipfile: "File 'x_train.npy' is encrypted, password required"
+            if "encrypted" not in str(exc):
+                raise DataError(f"{name} is not a valid .npz file.") from None
+            raise DataError(
+                f"{name} holds encrypted (password-protected) arrays, which digitpad does not read."
+            ) from None
         except ValueError as exc:
             if "pickle" in str(exc).lower():
                 raise DataError(f"{name} stores Python objects, which digitpad does not load.") from None

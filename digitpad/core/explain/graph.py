@@ -30,6 +30,8 @@ FOLLOWERS = (
     "LeakyReLU", "PReLU", "ELU", "Softmax", "Dropout", "SpatialDropout2D", "GaussianDropout",
     "GaussianNoise", "AlphaDropout",
 )  # fmt: skip
+#: Followers that are the identity at inference: the value passes through them unrenamed.
+IDENTITIES = ("Dropout", "SpatialDropout2D", "GaussianDropout", "GaussianNoise", "AlphaDropout")
 #: Largest difference allowed between the replayed graph's output and the model's.
 REPLAY_TOLERANCE = 1e-4
 
@@ -106,7 +108,8 @@ class _Replay:
         if type(op).__name__ in FOLLOWERS and id(source) in self._latest:
             index = self._latest.pop(id(source))
             self.probed[index].tensor = y
-            self.probed[index].output_of = op.name
+            if type(op).__name__ not in IDENTITIES:
+                self.probed[index].output_of = op.name
             self._latest[id(y)] = index
             return y
         shape = getattr(y, "shape", None)
@@ -171,4 +174,4 @@ def flat_graph(model: Any) -> tuple[Any, list[Probed]]:
     return flat, replay.probed
 
 
-__all__ = ["FOLLOWERS", "Probed", "REPLAY_TOLERANCE", "flat_graph", "model_input_shape", "unwrap"]
+__all__ = ["FOLLOWERS", "IDENTITIES", "Probed", "REPLAY_TOLERANCE", "flat_graph", "model_input_shape", "unwrap"]

@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 
+from digitpad.core.calibration import apply_temperature, temperature_from_metadata
 from digitpad.core.data import IMAGE_SIDE, NUM_CLASSES, to_model_input
 from digitpad.core.errors import DigitpadError, ImageError
 from digitpad.core.inference.backends import (
@@ -52,6 +53,11 @@ class Predictor:
         ``"auto"`` (default) uses LiteRT when the converted model is verified to give the same
         probabilities as Keras (to 1e-5), else a ``tf.function``. ``"litert"`` insists on LiteRT
         and raises :class:`DigitpadError` if it cannot be used; ``"tf.function"`` skips LiteRT.
+    temperature : float or None
+        Calibration temperature applied to every probability returned
+        (:func:`~digitpad.core.calibration.apply_temperature`). ``None`` (default) takes the one
+        stored in a ``LoadedModel``'s metadata, if any; a plain Keras model then stays
+        uncalibrated. Pass ``1.0`` for the model's own probabilities.
 
     Attributes
     ----------
@@ -65,6 +71,8 @@ class Predictor:
         Time taken to build the predictor (conversion and verification), in milliseconds.
     model : keras.Model
         The Keras model (unwrapped from a ``LoadedModel``).
+    temperature : float or None
+        The temperature applied (None: the model's own probabilities, not calibrated).
 
     Notes
     -----
@@ -83,12 +91,17 @@ class Predictor:
         ``backend`` is unknown, or ``"litert"`` was required and cannot be used.
     """
 
-    def __init__(self, model, *, backend: str = "auto") -> None:
+    def __init__(self, model, *, backend: str = "auto", temperature: float | None = None) -> None:
         start = time.perf_counter()
         if backend not in BACKENDS:
             raise DigitpadError(
                 f"inference backend {backend!r} is not one of {', '.join(BACKENDS)}."
             )
+        if temperature is None and hasattr(model, "adaptations"):
+            temperature = temperature_from_metadata(getattr(model, "metadata", None))
+        if temperature is not None and not (float(temperature) > 0.0):
+            raise DigitpadError(f"the temperature must be a positive number, not {temperature!r}.")
+        self.temperature: float | None = None if temperature is None else float(temperature)
         self.model = _unwrap_model(model)
         input_shape = model_input_shape(self.model)
         self._lock = threading.Lock()
@@ -155,7 +168,8 @@ class Predictor:
             raise ImageError(f"predict_one needs one 28x28 image, got an array of shape {a.shape}.")
         field = to_model_input(a.reshape(IMAGE_SIDE, IMAGE_SIDE))[0]
         with self._lock:
-            return self._backend.run_one(field)
+            probs = self._backend.run_one(field)
+        return apply_temperature(probs, self.temperature)
 
     def predict_batch(self, xs: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """Class probabilities of many images, run in batches (not one call per image).
@@ -195,4 +209,4 @@ class Predictor:
             return out
         with self._lock:
             self._backend.run_many(a, batch_size, out)
-        return out
+        return apply_temperature(out, self.temperature)

@@ -176,7 +176,7 @@ def remove_stale_temps(path: Path) -> None:
     """Delete temporary files left by an earlier save of ``path`` that was killed midway."""
     now = time.time()
     try:
-        candidates = list(path.parent.glob(f".{path.name}.*{path.suffix}"))
+        candidates = list(path.parent.glob(f".{path.name}.*{path.suffix.lower()}"))
     except OSError:
         return
     for tmp in candidates:
@@ -234,7 +234,7 @@ def save_model(model: Any, path: str | os.PathLike, *, metadata: dict | None = N
     snapshot = dict(compile_cfg.config) if compile_cfg is not None and isinstance(
         getattr(compile_cfg, "config", None), dict) else None
     try:
-        with atomic_path(path) as tmp:
+        with atomic_path(path, suffix=path.suffix.lower()) as tmp:  # Keras wants .keras/.h5
             k.saving.save_model(model, tmp)
             stored_metadata.write_metadata(tmp, fmt, meta_text)
     except ModelFileError:

@@ -97,6 +97,7 @@ class TrainResult:
     batches: int = 0
     step: int = 0
     restored_epoch: int | None = None
+    calibration: dict | None = None  # calibration.calibration_metadata of a completed run
 
     @property
     def stopped(self) -> bool:
@@ -115,7 +116,9 @@ class TrainResult:
         def num(value: float | None) -> float | None:
             return None if value is None or not math.isfinite(value) else float(value)
 
+        calibration = {"calibration": self.calibration} if self.calibration else {}
         return {
+            **calibration,
             "arch": self.config.arch,
             "config": self.config.to_dict(),
             "history": {key: [num(v) for v in vals] for key, vals in self.history.items()},

@@ -30,6 +30,7 @@ from digitpad.core.archs import NUM_CLASSES, build_model, check_classifier, get_
 from digitpad.core.data import Dataset, load_dataset, to_model_input
 from digitpad.core.errors import TrainingError
 from digitpad.core.tfsetup import describe_device, keras, resolve_device, tf
+from digitpad.core.training.calibrate import fit_on_validation
 from digitpad.core.training.callbacks import RunCounter, engine_callbacks, fault_reason, stop_reason
 from digitpad.core.training.config import TrainConfig, check_int
 from digitpad.core.training.evaluate import evaluate
@@ -99,6 +100,7 @@ class Trainer:
         self.step = 0
         self.test_accuracy: float | None = None
         self.test_loss: float | None = None
+        self.calibration: dict | None = None
         self.data_source = ""
         self.device = ""
         self.messages: list[str] = []
@@ -163,6 +165,7 @@ class Trainer:
             batches=self.batches,
             step=self.step,
             restored_epoch=restored_epoch,
+            calibration=self.calibration,
         )
 
     # -- reporting -----------------------------------------------------------------------------
@@ -325,10 +328,10 @@ class Trainer:
                 break
             self._finish_epoch(counter, total)
         restored = None if status is RunStatus.STOPPED else self._restore_best()
-        if status is RunStatus.STOPPED:
-            reason = stop_reason(counter, self.epochs_done)
-        else:
-            reason = fault or "completed"
+        self.calibration = None if status is not RunStatus.COMPLETED else fit_on_validation(
+            self.model, self.x_val, self.y_val, self.tf_device, self._message)
+        stopped = status is RunStatus.STOPPED
+        reason = stop_reason(counter, self.epochs_done) if stopped else fault or "completed"
         self._evaluate_test()
         now = time.perf_counter()
         self._elapsed_total += now - self._t0

@@ -14,7 +14,7 @@ from PySide6.QtCore import QEvent, QObject, QRectF, Qt
 from PySide6.QtGui import QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
-from digitpad.gui.internals.heat import blend_on_grey, heat_rgba, rgba_qimage
+from digitpad.gui.internals.heat import heat_rgba, overlay_qimage, rgba_qimage
 from digitpad.gui.preview import PREVIEW_SIZE, array_to_pixmap
 
 #: Opacity of the overlay on the pad (the heat image carries its own per-pixel alpha too).
@@ -52,10 +52,8 @@ class AttributionView(QWidget):
     def show_heatmap(self, image28: np.ndarray, heatmap28: np.ndarray, caption: str) -> None:
         """Draw ``heatmap28`` over ``image28`` (both 28×28) and set the caption."""
         self._heatmap = np.asarray(heatmap28, dtype=np.float32)
-        qimage = rgba_qimage(blend_on_grey(image28, self._heatmap))
-        scaled = qimage.scaled(PREVIEW_SIZE, PREVIEW_SIZE, Qt.AspectRatioMode.KeepAspectRatio,
-                               Qt.TransformationMode.FastTransformation)
-        self.image_label.setPixmap(QPixmap.fromImage(scaled))
+        qimage = overlay_qimage(image28, self._heatmap, PREVIEW_SIZE // 28)
+        self.image_label.setPixmap(QPixmap.fromImage(qimage))
         self.caption.setText(caption)
 
     def clear_heatmap(self, caption: str = "") -> None:

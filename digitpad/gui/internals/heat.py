@@ -1,4 +1,8 @@
-"""Colour for the internals views: heatmaps as translucent RGBA images, grids as 8-bit lookups."""
+"""Colour for the internals views: heatmaps as translucent RGBA images, grids as lookups.
+
+The heat colours and opacities are the core's (:mod:`digitpad.core.explain.overlay`, the same as
+``digitpad explain --out`` draws), with an alpha channel so the pad shows through.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QImage
 
-#: Colour map of attribution heatmaps (dark red to yellow) and of activations.
-HEAT_MAP = "inferno"
-ACTIVATION_MAP = "viridis"
+from digitpad.core.explain.overlay import MAX_ALPHA, heat_colours, overlay_rgb
 
-#: Opacity (0..255) of the hottest pixel of an overlay; cold pixels are fully transparent.
-OVERLAY_ALPHA = 190
+#: Colour map of the activation grids.
+ACTIVATION_MAP = "viridis"
 
 
 def lookup_table(name: str) -> np.ndarray:
@@ -19,38 +21,26 @@ def lookup_table(name: str) -> np.ndarray:
     return pg.colormap.get(name).getLookupTable(nPts=256, alpha=False).astype(np.uint8)
 
 
-_HEAT_LUT: np.ndarray | None = None
+def heat_rgba(heat: np.ndarray) -> np.ndarray:
+    """A (H, W, 4) uint8 image of a non-negative heatmap: hot colours, opacity growing with heat.
 
-
-def heat_rgba(heat: np.ndarray, *, alpha: int = OVERLAY_ALPHA) -> np.ndarray:
-    """A (H, W, 4) uint8 image of a non-negative heatmap: colour and opacity grow with the heat.
-
-    The hottest pixel gets opacity ``alpha``; an all-zero heatmap is fully transparent.
+    Colours and opacity are those of :func:`~digitpad.core.explain.overlay.overlay_rgb`; an
+    all-zero heatmap is fully transparent.
     """
-    global _HEAT_LUT
-    if _HEAT_LUT is None:
-        _HEAT_LUT = lookup_table(HEAT_MAP)
-    h = np.nan_to_num(np.asarray(heat, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-    h = np.clip(h, 0.0, None)
+    h = np.maximum(np.nan_to_num(np.asarray(heat, dtype=np.float32)), 0.0)
     peak = float(h.max()) if h.size else 0.0
-    level = h / peak if peak > 0 else np.zeros_like(h)
-    index = np.clip((0.35 + 0.65 * level) * 255.0, 0, 255).astype(np.uint8)
+    level = np.sqrt(h / peak) if peak > 0 else np.zeros_like(h)
     rgba = np.empty(h.shape + (4,), dtype=np.uint8)
-    rgba[..., :3] = _HEAT_LUT[index]
-    rgba[..., 3] = np.clip(np.sqrt(level) * alpha, 0, 255).astype(np.uint8)
+    rgba[..., :3] = np.round(heat_colours(level) * 255.0).astype(np.uint8)
+    rgba[..., 3] = np.round(MAX_ALPHA * level * 255.0).astype(np.uint8)
     return rgba
 
 
-def blend_on_grey(base01: np.ndarray, heat: np.ndarray) -> np.ndarray:
-    """(H, W, 4) opaque uint8: the grey image ``base01`` (in [0, 1]) dimmed, the heat over it."""
-    grey = np.clip(np.asarray(base01, dtype=np.float32), 0.0, 1.0) * 150.0
-    over = heat_rgba(heat, alpha=255).astype(np.float32)
-    a = over[..., 3:4] / 255.0
-    rgb = over[..., :3] * a + grey[..., None] * (1.0 - a)
-    out = np.empty(grey.shape + (4,), dtype=np.uint8)
-    out[..., :3] = np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
-    out[..., 3] = 255
-    return out
+def overlay_qimage(image28: np.ndarray, heatmap28: np.ndarray, scale: int) -> QImage:
+    """The core's :func:`overlay_rgb` of an image and its heatmap, as an independent QImage."""
+    rgb = np.ascontiguousarray(overlay_rgb(image28, heatmap28, scale=scale))
+    h, w = rgb.shape[:2]
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
 def rgba_qimage(rgba: np.ndarray) -> QImage:
