@@ -154,8 +154,10 @@ def test_a_tiny_sweep_records_every_run_and_reports_overall_progress(tiny):
     assert [r["batch_size"] for r in records] == [32, 64]
     fractions = [e.fraction for e in events]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
-    assert [e.kind for e in events if e.kind != "run"] == ["run_start", "run_end"] * 2 + ["end"]
-    assert any(e.eta_s is not None and e.eta_s > 0 for e in events if e.kind == "run")
+    assert [e.kind for e in events if e.kind not in ("run", "batch")] == [
+        "run_start", "run_end"] * 2 + ["end"]
+    assert all(e.progress.kind == "batch" for e in events if e.kind == "batch")
+    assert any(e.eta_s is not None and e.eta_s > 0 for e in events if e.kind == "batch")
     assert result.best is not None and result.best_model is not None
     assert result.best_metadata["sweep"]["value"] == result.best.value
     probs = np.asarray(result.best_model(np.zeros((1, 28, 28, 1), np.float32)))
@@ -170,7 +172,7 @@ def test_a_sweep_stopped_midway_keeps_its_finished_runs(tiny):
     sweep = Sweep(base(), "learning_rate", [0.002, 0.004, 0.008], dataset=tiny)
 
     def stop_in_second_run(p):
-        if p.kind == "run" and p.index == 1 and p.progress.kind == "batch":
+        if p.kind == "batch" and p.index == 1:
             sweep.request_stop()
 
     sweep.on_progress = stop_in_second_run

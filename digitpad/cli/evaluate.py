@@ -9,6 +9,7 @@ from digitpad.cli.argtypes import nonempty, positive_int
 from digitpad.cli.exits import EXIT_OK
 from digitpad.cli.models import load, model_path
 from digitpad.cli.render import confusion_table, fmt_metric, fmt_percent, table, write_json
+from digitpad.cli.terminal_text import shown
 from digitpad.core.errors import DigitpadError
 
 
@@ -38,11 +39,14 @@ def _report_text(report: dict[str, Any]) -> str:
     per_class = report["per_class"]
     n, accuracy = report["n"], report["accuracy"]
     counts = [int(sum(row)) for row in confusion]
-    rows = [[d, counts[d], fmt_percent(per_class[d])] for d in range(len(per_class))]
+    rows = [  # a digit the data has no images of has no accuracy: say so, not "nan %"
+        [d, counts[d], fmt_percent(per_class[d], "no images" if counts[d] == 0 else "?")]
+        for d in range(len(per_class))
+    ]
     return "\n".join(
         [
-            f"model:    {report['model']}",
-            f"data:     {report['data']}",
+            f"model:    {shown(report['model'])}",
+            f"data:     {shown(report['data'])}",
             f"accuracy: {fmt_percent(accuracy)}  ({int(round(accuracy * n))}/{n} correct)",
             f"loss:     {fmt_metric(report['loss'])}",
             "",
@@ -54,7 +58,7 @@ def _report_text(report: dict[str, Any]) -> str:
         ]
         + (
             [f"\nmisread images written: {report['misclassified']['written']} "
-             f"into {report['misclassified']['folder']}"]
+             f"into {shown(report['misclassified']['folder'])}"]
             if "misclassified" in report else []
         )
     )

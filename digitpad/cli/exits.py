@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from digitpad.cli.terminal_text import shown
+
 PROG = "digitpad"
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -15,5 +17,9 @@ def one_line(text: object) -> str:
 
 
 def error_line(text: object) -> str:
-    """The one sentence an error is reported as: ``digitpad: error: <text>``."""
-    return f"{PROG}: error: {one_line(text)}"
+    """The one sentence an error is reported as: ``digitpad: error: <text>``.
+
+    Whitespace runs become one space, and control characters (from a file name or a file's
+    contents quoted in the sentence) are shown as escapes, never sent to the terminal.
+    """
+    return f"{PROG}: error: {shown(one_line(text), backslash=False)}"

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import IO
+from typing import IO, NoReturn
 
 from digitpad import __version__
 from digitpad.cli import (
@@ -46,9 +47,20 @@ MODULES = {
 COMMANDS: dict[str, Command] = {name: module.run for name, module in MODULES.items()}
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one ``digitpad: error:`` line naming the ``--help`` to read.
+
+    Subcommand parsers are made of the same class (``add_subparsers`` uses ``type(self)``).
+    """
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``digitpad: error: <message> (see digitpad <command> --help)`` and exit 2."""
+        self.exit(EXIT_USAGE, error_line(f"{message} (see {self.prog} --help)") + "\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``digitpad`` argument parser (exposed for documentation and tests)."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=PROG,
         description="Draw a digit, see what a neural network thinks it is, and train that network "
         "yourself. Without a subcommand the desktop app opens.",
@@ -95,6 +107,15 @@ def _dispatch(command: str, args: argparse.Namespace, out: IO[str], err: IO[str]
     return EXIT_ERROR
 
 
+def _tolerant_streams() -> None:
+    """Let stdout write any text: a character the terminal's encoding lacks, or a byte of a file
+    name that is not UTF-8, becomes a backslash escape instead of a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            with contextlib.suppress(Exception):
+                stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``digitpad`` command line.
 
@@ -108,6 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         The exit status: 0 ok, 1 error, 2 usage error, 130 interrupted.
     """
+    _tolerant_streams()
     parser = build_parser()
     try:
         args = parser.parse_args(list(argv) if argv is not None else None)

@@ -9,6 +9,7 @@ from digitpad.cli.argtypes import nonempty
 from digitpad.cli.exits import EXIT_ERROR, EXIT_OK, PROG
 from digitpad.cli.models import load, model_path
 from digitpad.cli.render import write_json_lines
+from digitpad.cli.terminal_text import shown
 from digitpad.core.errors import DigitpadError
 from digitpad.core.tfsetup import stderr_silenced
 
@@ -58,11 +59,14 @@ def _read_images(paths: list[str]) -> tuple[list[dict[str, Any]], list[Any], lis
 
 
 def _entry_line(e: dict[str, Any]) -> str:
+    """``path<TAB>digit<TAB>confidence``; tabs, newlines and control characters in the file name
+    (or the error sentence quoting it) are escaped so that each image stays one line of 3 fields."""
+    path = shown(e["path"])
     if "error" in e:
-        return f"{e['path']}\terror: {e['error']}"
+        return f"{path}\terror: {shown(e['error'], backslash=False)}"
     if e["digit"] == "blank":
-        return f"{e['path']}\tblank\t{0.0:.3f}"
-    return f"{e['path']}\t{e['digit']}\t{e['confidence']:.3f}"
+        return f"{path}\tblank\t{0.0:.3f}"
+    return f"{path}\t{e['digit']}\t{e['confidence']:.3f}"
 
 
 def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:

@@ -10,6 +10,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
+from digitpad.cli.terminal_text import shown_tree
 from digitpad.core.formatting import format_duration
 
 LAYER_HEADERS = ("Layer", "Type", "Output shape", "Params", "Activation")
@@ -34,9 +35,13 @@ def fmt_metric(value: Any, digits: int = 4) -> str:
     return f"{v:.{digits}f}"
 
 
-def fmt_percent(value: float | None) -> str:
-    """A fraction as ``97.25 %``; ``?`` when unknown."""
-    return "?" if value is None else f"{100.0 * float(value):.2f} %"
+def fmt_percent(value: Any, missing: str = "?") -> str:
+    """A fraction as ``97.25 %``; ``missing`` for None, NaN, inf or a value that is no number."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return missing
+    return f"{100.0 * v:.2f} %" if math.isfinite(v) else missing
 
 
 def human_size(n: int) -> str:
@@ -223,8 +228,10 @@ def info_text(info: Mapping[str, Any]) -> str:
     Returns
     -------
     str
-        The overview, the training metadata and the layer table, separated by blank lines.
+        The overview, the training metadata and the layer table, separated by blank lines. Every
+        string in ``info`` (it comes from the file) is shown with control characters escaped.
     """
+    info = shown_tree(info)
     parts = ["\n".join(_overview(info)), "\n".join(_metadata_lines(info.get("metadata") or {}))]
     layers = info.get("layers") or []
     if layers:

@@ -118,7 +118,7 @@ class SweepPrinter:
         self.inner = ProgressPrinter(err, err)  # the bar of the run in progress, its epoch lines
 
     def __call__(self, p: Any) -> None:
-        if p.kind == "run" and p.progress is not None:
+        if p.kind in ("batch", "run") and p.progress is not None:
             self.inner(p.progress)
         elif p.kind == "run_start":
             left = f"; sweep time left {fmt_duration(p.eta_s)}" if p.eta_s is not None else ""

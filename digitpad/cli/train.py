@@ -22,6 +22,7 @@ from digitpad.cli.progress import ProgressPrinter
 from digitpad.cli.quiet import quiet_tensorflow
 from digitpad.cli.render import fmt_duration, fmt_metric, fmt_percent
 from digitpad.cli.sigint import StopOnSigint
+from digitpad.cli.terminal_text import shown
 from digitpad.core.errors import DigitpadError
 from digitpad.core.training import OPTIMIZERS, SCHEDULES
 
@@ -192,7 +193,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         if args.out:
             print(
                 f"{PROG}: note: k-fold cross-validation only measures accuracy; nothing is saved "
-                f"(--out {args.out} is ignored).",
+                f"(--out {shown(args.out)} is ignored).",
                 file=err,
             )
     else:
@@ -211,7 +212,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     dataset = load_dataset(args.data)
     n_train = len(dataset.x_train) if args.limit is None else min(args.limit, len(dataset.x_train))
     print(f"device: {device}", file=out)
-    print(f"data: {dataset.source}; training on {n_train} images", file=out)
+    print(f"data: {shown(dataset.source)}; training on {n_train} images", file=out)
     print(f"config: {describe_config(resolved)}", file=out, flush=True)
     if args.kfold:
         return _run_kfold(config, args.kfold, dataset, out, err)
@@ -232,7 +233,7 @@ def _run_training(
         loaded = load_model(base)
         model = loaded.model
         adapted = f" (adapted: {'; '.join(loaded.adaptations)})" if loaded.adaptations else ""
-        print(f"continuing from: {loaded.path}{adapted}", file=out, flush=True)
+        print(f"continuing from: {shown(loaded.path)}{shown(adapted)}", file=out, flush=True)
     printer = ProgressPrinter(out, err)
     session = TrainingSession(config, dataset=dataset, model=model, on_progress=printer)
     if printer.tty:
@@ -246,7 +247,7 @@ def _run_training(
             print(result.reason, file=out)
         _report_result(result, out)
         saved = save_model(result.model, out_path, metadata=result.metadata())
-        print(f"saved model to {Path(saved).resolve()}", file=out, flush=True)
+        print(f"saved model to {shown(Path(saved).resolve())}", file=out, flush=True)
     stopped = result.status is RunStatus.STOPPED or guard.interrupted
     return EXIT_INTERRUPTED if stopped else EXIT_OK
 
@@ -268,7 +269,7 @@ def _report_divergence(result: Any, out_path: Path, err: IO[str]) -> int:
     epoch = result.restored_epoch or result.epochs_done
     print(
         f"{PROG}: error: training stopped: {reason}; the weights of epoch {epoch} were saved "
-        f"to {Path(saved).resolve()}.",
+        f"to {shown(Path(saved).resolve())}.",
         file=err,
         flush=True,
     )

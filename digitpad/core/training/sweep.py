@@ -98,8 +98,9 @@ def _score(row: SweepRow) -> tuple[float, float, float]:
 class SweepProgress:
     """One report of a sweep, sent from the training thread.
 
-    Kinds: ``run_start`` (a run is about to train), ``run`` (``progress`` holds the run's own
-    :class:`Progress`), ``run_end`` (``row`` holds the finished run's row) and ``end``.
+    Kinds: ``run_start`` (a run is about to train), ``batch`` and ``run`` (``progress`` holds the
+    run's own :class:`Progress`: a ``batch`` one, or any other kind), ``run_end`` (``row`` holds
+    the finished run's row) and ``end``. (GUI progress throttles coalesce ``batch`` reports.)
     ``fraction`` is the whole sweep's progress in [0, 1] (runs weighted by their epochs) and
     ``eta_s`` the sweep's time left (``None`` until something trained).
     """
@@ -236,7 +237,8 @@ class Sweep:
         def relay(p: Progress) -> None:
             epochs = max(1, p.epochs or self.weights[index])
             within = min(1.0, max(0.0, p.epoch_float / epochs))
-            self._emit("run", index, value, t0, self._fraction(index, within), progress=p)
+            kind = "batch" if p.kind == "batch" else "run"
+            self._emit(kind, index, value, t0, self._fraction(index, within), progress=p)
 
         session = TrainingSession(config, dataset=dataset, on_progress=relay, record=False,
                                   kind="sweep", batch_interval=self.batch_interval)
