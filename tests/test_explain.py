@@ -90,6 +90,20 @@ def test_activations_inside_a_nested_keras2_model(test_images):
         assert np.allclose(act.values, np.asarray(want)[0], atol=1e-5), act.layer
 
 
+def test_probing_leaves_the_model_saveable(tmp_path, test_images):
+    from digitpad.core.modelfile import save_model
+
+    loaded = _load(FIXTURES / "keras2_baseline.h5")
+    ActivationProbe(loaded)
+    Attributor(loaded)
+    image = test_images[0][:2]
+    for suffix in (".keras", ".h5"):
+        back = _load(save_model(loaded.model, tmp_path / f"probed{suffix}"))
+        assert len(back.model.layers) == len(loaded.model.layers)
+        assert np.allclose(_probabilities(back.model, image),
+                           _probabilities(loaded.model, image), atol=1e-6)
+
+
 def test_probe_refuses_a_non_image():
     probe = ActivationProbe(_load(FIXTURES / "keras2_baseline.h5"))
     with pytest.raises(ImageError):

@@ -15,10 +15,12 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from digitpad.cli.terminal_text import shown
+
 NO_DISPLAY = (
-    "the desktop app needs a display, and none was found (DISPLAY and WAYLAND_DISPLAY are "
-    "unset); run it in a graphical session, set QT_QPA_PLATFORM=offscreen to run it without a "
-    "screen (for tests), or use the command-line commands (see digitpad --help)."
+    "the desktop app needs a display, but {reason}; run it in a graphical session, set "
+    "QT_QPA_PLATFORM=offscreen to run it without a screen (for tests), or use the command-line "
+    "commands (see digitpad --help)."
 )
 X11_SOCKETS = Path("/tmp/.X11-unix")
 
@@ -76,8 +78,9 @@ def display_problem(env: Mapping[str, str] | None = None, platform: str | None =
     Returns
     -------
     str or None
-        :data:`NO_DISPLAY` when no platform plugin Qt would try (``QT_QPA_PLATFORM``, a
-        ``;``-separated list, or by default X11 then Wayland) has a display to draw on.
+        :data:`NO_DISPLAY` with its reason when no platform plugin Qt would try
+        (``QT_QPA_PLATFORM``, a ``;``-separated list, or by default X11 then Wayland) has a
+        display to draw on.
     """
     env = os.environ if env is None else env
     platform = sys.platform if platform is None else platform
@@ -88,4 +91,17 @@ def display_problem(env: Mapping[str, str] | None = None, platform: str | None =
         plugins = ["xcb", "wayland"]
     if any(_plugin_usable(plugin, env) for plugin in plugins):
         return None
-    return NO_DISPLAY
+    return NO_DISPLAY.format(reason=_reason(env))
+
+
+def _reason(env: Mapping[str, str]) -> str:
+    display, wayland = env.get("DISPLAY", ""), env.get("WAYLAND_DISPLAY", "")
+    forced = env.get("QT_QPA_PLATFORM", "").strip()
+    asked = f" for QT_QPA_PLATFORM={shown(forced)}" if forced else ""
+    if not display and not wayland:
+        return f"DISPLAY and WAYLAND_DISPLAY are unset{asked}"
+    named = ", ".join(
+        f"{key}={shown(value)}" for key, value in (("DISPLAY", display), ("WAYLAND_DISPLAY", wayland))
+        if value
+    )
+    return f"no display server answers at {named}{asked}"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import IO
 
-from digitpad.cli.exits import EXIT_ERROR, EXIT_OK, PROG
+from digitpad.cli.argtypes import nonempty
+from digitpad.cli.display import display_problem
+from digitpad.cli.exits import EXIT_ERROR, EXIT_OK, PROG, error_line
 from digitpad.core.tfsetup import debug_enabled
 
 GUI_MISSING = (
@@ -19,12 +21,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "gui", help="open the desktop app (the default)", description="Open the desktop app."
     )
     g.add_argument(
-        "files", nargs="*", metavar="FILE", help="a model (.keras/.h5) and/or images to open"
+        "files", nargs="*", type=nonempty, metavar="FILE", help="a model (.keras/.h5) and/or images to open"
     )
 
 
 def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    """Start the desktop app with the files given; a missing Qt is one sentence, not a traceback."""
+    """Start the desktop app with the files given; a missing Qt or display is one sentence.
+
+    Without a display Qt would abort the process (exit 134 after several lines of its own), so
+    that is asked first, before Qt is even imported.
+    """
+    problem = display_problem()
+    if problem is not None:
+        print(error_line(problem), file=err, flush=True)
+        return EXIT_ERROR
     try:
         from digitpad.gui.app import main as gui_main
     except ImportError as exc:

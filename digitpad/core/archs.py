@@ -33,7 +33,7 @@ class ArchSpec:
     batch_size: int
     epochs: int
     schedule: str
-    augment: bool
+    augment: bool | str  # False, True (MNIST shift/rotate/zoom) or "drawn" (pad-like strokes)
     label_smoothing: float = 0.0
     optimizer_kwargs: dict = field(default_factory=dict)
     origin: str = ""
@@ -292,10 +292,10 @@ ARCHS: dict[str, ArchSpec] = {
         ),
         ArchSpec(
             "best",
-            "digitpad's most accurate model: BN + dropout, augmentation, one-cycle schedule.",
-            _best, "adam", 4e-3, 128, 20, "onecycle", True, label_smoothing=0.1,
+            "digitpad's most accurate model: BN + dropout, drawn-input augmentation, one-cycle.",
+            _best, "adam", 4e-3, 128, 20, "onecycle", "drawn", label_smoothing=0.1,
             optimizer_kwargs={"beta_1": 0.9, "beta_2": 0.99},
-            origin="digitpad: light BN convnet trained with shift/rotate/zoom augmentation",
+            origin="digitpad: light BN convnet trained with pad-like stroke augmentation",
             dropout=(0.25, 0.4), batchnorm=True,
         ),
     ]

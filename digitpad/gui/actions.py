@@ -16,6 +16,8 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QMenu
 
+from digitpad.gui.export_dialog import open_export_dialog
+
 if TYPE_CHECKING:
     from digitpad.gui.main_window import MainWindow
 
@@ -63,6 +65,11 @@ def build_menus(win: MainWindow) -> None:
         "Save the model trained in the Train tab (when it is shown), else the model in use",
     )
     file_menu.addAction(win.save_model_action)
+    win.export_model_action = make_action(
+        win, "&Export Model…", lambda: open_export_dialog(win), QKeySequence("Ctrl+E"),
+        "Export the model in use as TFLite, ONNX or SavedModel, verified against Keras",
+    )
+    file_menu.addAction(win.export_model_action)
     win.train_further_action = make_action(
         win, "&Train This Model Further…", win._train_current_further, QKeySequence("Ctrl+T"),
         "Continue training the model in use, from its file, in the Train tab",

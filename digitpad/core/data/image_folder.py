@@ -21,6 +21,11 @@ from digitpad.core.data.pixels import unit_to_pixels
 from digitpad.core.data.validate import validate_arrays
 from digitpad.core.errors import DataError, ImageError
 
+#: Files beside a drawing's image ``<id>.png`` in digitpad's personal data set
+#: (:mod:`digitpad.core.personal`): the pad's 280x280 canvas and the pen strokes. They belong to
+#: that image and are not read as images of their own.
+COMPANION_SUFFIXES: tuple[str, ...] = (".canvas.png", ".strokes.json")
+
 
 def digit_folders(folder: Path) -> list[tuple[int, Path]]:
     """The class folders ``folder/0`` ... ``folder/9`` that exist, as ``(digit, path)`` pairs.
@@ -56,6 +61,8 @@ def _list_files(folder: Path, classes: list[tuple[int, Path]]) -> list[tuple[int
                 names = []
                 for entry in entries:
                     if entry.name.startswith(".") or entry.is_dir():
+                        continue
+                    if entry.name.lower().endswith(COMPANION_SUFFIXES):
                         continue
                     if len(files) + len(names) >= MAX_FOLDER_FILES:
                         raise DataError(

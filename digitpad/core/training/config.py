@@ -12,6 +12,12 @@ from digitpad.core.archs import ARCHS, get_arch
 from digitpad.core.errors import TrainingError
 from digitpad.core.training.schedules import OPTIMIZERS, SCHEDULES
 
+#: Augmentation modes: none; "mnist" (shift/rotate/zoom, what ``augment=True`` always meant);
+#: "drawn" (pad-like strokes: width, rotation, shear, stretch, elastic; see ``drawn_augment``).
+AUGMENT_MODES = ("none", "mnist", "drawn")
+_AUGMENT_WORDS = {"none": False, "off": False, "false": False, "no": False, "mnist": True,
+                  "on": True, "true": True, "yes": True, "drawn": "drawn"}
+
 
 @dataclass
 class TrainConfig:
@@ -24,7 +30,7 @@ class TrainConfig:
     learning_rate: float | None = None
     schedule: str | None = None
     val_split: float = 0.1
-    augment: bool | None = None
+    augment: bool | str | None = None  # False/"none", True/"mnist", "drawn"; None = the arch's
     seed: int = 0
     device: str = "auto"
     data: str | None = None
@@ -52,7 +58,7 @@ class TrainConfig:
             optimizer=(spec.optimizer if self.optimizer is None else str(self.optimizer).strip().lower()),
             learning_rate=spec.learning_rate if self.learning_rate is None else self.learning_rate,
             schedule=(spec.schedule if self.schedule is None else str(self.schedule).strip().lower()),
-            augment=spec.augment if self.augment is None else bool(self.augment),
+            augment=parse_augment(spec.augment if self.augment is None else self.augment),
             label_smoothing=(spec.label_smoothing if self.label_smoothing is None else self.label_smoothing),
         )
         check_int(cfg.epochs, "epochs", 1)
@@ -95,6 +101,29 @@ class TrainConfig:
     def to_dict(self) -> dict:
         """JSON-able dict of the fields."""
         return asdict(self)
+
+
+def parse_augment(value: Any) -> bool | str:
+    """An augmentation setting as stored in a resolved config: ``False``, ``True`` (the MNIST
+    shift/rotate/zoom) or ``"drawn"``; names of :data:`AUGMENT_MODES` (and on/off) are accepted.
+
+    Raises
+    ------
+    TrainingError
+        ``value`` names no augmentation mode.
+    """
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    word = _AUGMENT_WORDS.get(str(value).strip().lower()) if isinstance(value, str) else None
+    if word is None:
+        raise TrainingError(f"augmentation {value!r} is not one of: {', '.join(AUGMENT_MODES)}.")
+    return word
+
+
+def augment_mode(value: Any) -> str:
+    """The name (one of :data:`AUGMENT_MODES`) of an augmentation setting."""
+    mode = parse_augment(value)
+    return "drawn" if mode == "drawn" else ("mnist" if mode else "none")
 
 
 def check_int(value: Any, what: str, minimum: int) -> None:

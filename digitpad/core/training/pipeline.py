@@ -13,6 +13,8 @@ import numpy as np
 
 from digitpad.core.archs import NUM_CLASSES
 from digitpad.core.tfsetup import tf
+from digitpad.core.training.config import augment_mode
+from digitpad.core.training.drawn_augment import augment_drawn
 
 # augmentation ranges (training pipeline only)
 AUG_MAX_ROTATION_DEG = 10.0
@@ -75,7 +77,8 @@ def tensor_without_gil_stall(a: np.ndarray, T: Any) -> Any:
 
 
 def make_train_dataset(
-    x: np.ndarray, y: np.ndarray, *, batch_size: int, seed: int, augment: bool, one_hot: bool
+    x: np.ndarray, y: np.ndarray, *, batch_size: int, seed: int, augment: bool | str,
+    one_hot: bool,
 ) -> Any:
     """A ``tf.data.Dataset`` of shuffled ``(images, labels)`` batches, reshuffled every epoch.
 
@@ -89,11 +92,13 @@ def make_train_dataset(
     seed
         Shuffle seed.
     augment
-        Apply :func:`augment_batch` to every batch.
+        ``True``/``"mnist"``: :func:`augment_batch` on every batch; ``"drawn"``:
+        :func:`~digitpad.core.training.drawn_augment.augment_drawn`; ``False``/``"none"``: none.
     one_hot
         Labels as one-hot float vectors (for a loss with label smoothing) instead of integers.
     """
     T = tf()
+    mode = augment_mode(augment)
     with T.device("/CPU:0"):
         X = tensor_without_gil_stall(x, T)
         Y = T.constant(y)
@@ -102,8 +107,10 @@ def make_train_dataset(
     def gather(idx):
         xb = T.gather(X, idx)
         yb = T.gather(Y, idx)
-        if augment:
+        if mode == "mnist":
             xb = augment_batch(xb, T)
+        elif mode == "drawn":
+            xb = augment_drawn(xb, T)
         if one_hot:
             yb = T.one_hot(yb, NUM_CLASSES)
         return xb, yb

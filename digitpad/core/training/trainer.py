@@ -247,7 +247,7 @@ class Trainer:
                     self._message(f"continuing with a fresh optimizer ({cfg.optimizer}).")
         self._one_hot = cfg.label_smoothing > 0
         self.train_ds = make_train_dataset(x_train, y_train, batch_size=bs, seed=cfg.seed,
-                                           augment=bool(cfg.augment), one_hot=self._one_hot)
+                                           augment=cfg.augment, one_hot=self._one_hot)
         self._prepared = True
 
     def _compile(self, *, fresh: bool) -> None:
