@@ -104,14 +104,20 @@ def _format(value: Any, kind: str) -> tuple[str, Any]:
     return str(value), str(value)
 
 
+#: Item data role (first column) holding the row's index into ``HistoryTable.records``.
+RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
 class HistoryTable(QTableWidget):
-    """Sortable table of past runs (newest first on load)."""
+    """Sortable table of past runs (newest first on load); rows can be multi-selected."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(0, len(COLUMNS), parent)
         self.setHorizontalHeaderLabels([c[0] for c in COLUMNS])
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.records: list[dict] = []  # every record shown, in the order they were added
         self.setAlternatingRowColors(True)
         self.verticalHeader().setVisible(False)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -128,9 +134,15 @@ class HistoryTable(QTableWidget):
 
         self.set_records(load_history())
 
+    def selected_records(self) -> list[dict]:
+        """The records of the selected rows, top to bottom as the table shows them."""
+        rows = sorted({index.row() for index in self.selectionModel().selectedRows()})
+        return [self.records[self.item(row, 0).data(RECORD_ROLE)] for row in rows]
+
     def set_records(self, records: list[dict]) -> None:
         self.setSortingEnabled(False)
         self.setRowCount(0)
+        self.records = []
         for record in reversed(records):
             self._append_row(record)
         self.setSortingEnabled(True)
@@ -150,6 +162,7 @@ class HistoryTable(QTableWidget):
     def _fill_row(self, row: int, record: dict) -> None:
         if not isinstance(record, dict):
             record = {}
+        self.records.append(record)
         for col, (_header, key, kind) in enumerate(COLUMNS):
             text, sort_key = _format(_lookup(record, key), kind)
             item = _Item(text)
@@ -158,4 +171,6 @@ class HistoryTable(QTableWidget):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if key == "status" and record.get("reason"):
                 item.setToolTip(str(record["reason"]))  # the whole sentence: where a stop came…
+            if col == 0:
+                item.setData(RECORD_ROLE, len(self.records) - 1)
             self.setItem(row, col, item)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitpad.gui.history_actions import HistoryPanel
 from digitpad.gui.history_table import HistoryTable
 from digitpad.gui.training_plots import ProgressPanel, TrainingPlots, format_eta
 
@@ -38,9 +39,10 @@ class TrainResults(QWidget):
         self.plots = TrainingPlots(self)
         self.progress = ProgressPanel(self)
         self.history_table = HistoryTable(self)
+        self.history_panel = HistoryPanel(self.history_table, self)  # compare, delete, CSV
         self.lower_tabs = QTabWidget(self)
         self.lower_tabs.addTab(self.progress, "Progress && log")
-        self.lower_tabs.addTab(self.history_table, "Run history")
+        self.lower_tabs.addTab(self.history_panel, "Run history")
         self.result_label = QLabel("No model trained yet.", self)
         self.result_label.setWordWrap(True)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

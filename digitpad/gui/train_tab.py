@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from digitpad.gui.current_model import CurrentModel
 from digitpad.gui.kfold_view import KFoldDialog
 from digitpad.gui.settings import add_recent_file, app_settings
+from digitpad.gui.sweep_view import open_sweep
 from digitpad.gui.tasks import TaskRunner, shared_runner
 from digitpad.gui.train_form import NO_GPU_REASON, TrainForm
 from digitpad.gui.train_results import STOP_KEEPS, TrainResults, run_status
@@ -81,6 +82,7 @@ class TrainTab(QWidget):
         self._save_after_run: str | None = None  # path chosen while a run was stopping
         self._shown_records = 0
         self.kfold_dialog: KFoldDialog | None = None
+        self.sweep_dialog = None  # the SweepDialog, made by digitpad.gui.sweep_view.open_sweep
 
         self.form = TrainForm(self._runner, self)
         self.session = SessionRunner(self._runner, self)
@@ -119,12 +121,14 @@ class TrainTab(QWidget):
         self.continue_spin.setSuffix(" epochs")
         self.kfold_button = QPushButton("k-fold…", self)
         self.kfold_button.setToolTip("Cross-validate these settings: per-fold accuracy and a box plot.")
+        self.sweep_button = QPushButton("Sweep…", self, toolTip="Vary one setting: a run per value, compared.")
         run_rows = QGridLayout()  # two rows: the column stays narrow enough for the plots
         run_rows.addWidget(self.start_button, 0, 0)
         run_rows.addWidget(self.stop_button, 0, 1)
         run_rows.addWidget(self.continue_button, 1, 0)
         run_rows.addWidget(self.continue_spin, 1, 1)
         run_rows.addWidget(self.kfold_button, 2, 0, 1, 2)
+        run_rows.addWidget(self.sweep_button, 3, 0, 1, 2)
         self.result_label = self.results.result_label
         self.use_button = self.results.use_button
         self.save_button = self.results.save_button
@@ -157,11 +161,12 @@ class TrainTab(QWidget):
         self.use_button.clicked.connect(self.use_in_recognize)
         self.save_button.clicked.connect(self.save_model_interactive)
         self.kfold_button.clicked.connect(self.open_kfold)
+        self.sweep_button.clicked.connect(lambda: open_sweep(self))
 
     # ============================================================ public API
     def is_training(self) -> bool:
-        """True while a training run or a k-fold evaluation is in progress."""
-        return self.session.is_running() or (self.kfold_dialog is not None and self.kfold_dialog.is_running())
+        """True while a training run, a k-fold evaluation or a sweep is in progress."""
+        return self.session.is_running() or any(d is not None and d.is_running() for d in (self.kfold_dialog, self.sweep_dialog))
 
     def has_model(self) -> bool:
         """True when the last run left a trained model (to use, save or train further)."""
@@ -206,12 +211,13 @@ class TrainTab(QWidget):
 
     @Slot()
     def request_stop(self) -> None:
-        """Ask the running training (and k-fold) to stop after the current batch. Idempotent."""
+        """Ask the running training (k-fold, sweep) to stop after the current batch. Idempotent."""
         if self.session.request_stop():
             self.results.progress.append("Stop requested: finishing the current batch…")
             self.status_message.emit("Stopping training…")
-        if self.kfold_dialog is not None and self.kfold_dialog.is_running():
-            self.kfold_dialog.request_stop()
+        for dialog in (self.kfold_dialog, self.sweep_dialog):
+            if dialog is not None and dialog.is_running():
+                dialog.request_stop()
 
     def shutdown(self) -> None:
         """Save the form and ask every run of this tab to stop (the app waits for the tasks)."""

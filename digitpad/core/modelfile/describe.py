@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from digitpad.core.calibration import confidence_text, temperature_from_metadata
 from digitpad.core.errors import ModelFileError
 from digitpad.core.modelfile.adapt import input_dtype, layer_activation, shape_text, single_shape
 from digitpad.core.modelfile.io import load_model
@@ -65,7 +66,8 @@ def describe(path: str | os.PathLike) -> dict:
         ``total_params``, ``trainable_params``, ``input`` (``{"file": shape the file defines, with its dtype when
         not float32,
         "digitpad": what digitpad feeds}``), ``output`` (str), ``adaptations`` (list of str),
-        ``metadata`` (dict), ``optimizer`` (class name or None) and ``optimizer_state`` (bool).
+        ``metadata`` (dict), ``optimizer`` (class name or None), ``optimizer_state`` (bool) and
+        ``confidence`` (str: calibrated with the stored temperature, or not calibrated).
 
     Raises
     ------
@@ -98,6 +100,7 @@ def describe(path: str | os.PathLike) -> dict:
         "metadata": loaded.metadata,
         "optimizer": type(optimizer).__name__ if optimizer is not None else None,
         "optimizer_state": loaded.optimizer_state,
+        "confidence": confidence_text(temperature_from_metadata(loaded.metadata)),
     }
 
 

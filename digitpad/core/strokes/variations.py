@@ -123,12 +123,13 @@ def place(glyph: Sequence[np.ndarray], pose: Pose, rng: np.random.Generator, *,
         moved.append(q @ rot.T)
     allp = np.vstack(moved)
     lo, hi = allp.min(axis=0), allp.max(axis=0)
-    room = size - 2 * MARGIN - pose.width
+    edge = MARGIN + pose.width / 2 + 3 * pose.tremor  # the pen and a wobble stay inside
+    room = size - 2 * edge
     extent = float(max(hi - lo))
     k = min(1.0, room / extent) if extent > 0 else 1.0
     centre = np.array([pose.cx, pose.cy])
     half = (hi - lo) * k / 2
-    low_c, high_c = MARGIN + pose.width / 2 + half, size - MARGIN - pose.width / 2 - half
+    low_c, high_c = edge + half, size - edge - half
     centre = np.clip(centre, low_c, np.maximum(low_c, high_c))
     mid = (lo + hi) / 2
     out = []
@@ -136,5 +137,5 @@ def place(glyph: Sequence[np.ndarray], pose: Pose, rng: np.random.Generator, *,
         c = (q - mid) * k + centre
         if len(c) > 1:
             c = _shaky(resample(c, 2.0), pose.tremor, rng)
-        out.append(c)
+        out.append(np.clip(c, MARGIN + pose.width / 2, size - MARGIN - pose.width / 2))
     return out

@@ -3,7 +3,7 @@ and :class:`SweepPlots` (live loss curves per value, accuracy against the value)
 
 from __future__ import annotations
 
-from digitpad.gui.sweep_view.dialog import DEFAULT_VALUES, SweepDialog
+from digitpad.gui.sweep_view.dialog import DEFAULT_VALUES, SweepDialog, open_sweep
 from digitpad.gui.sweep_view.plots import SweepPlots, value_colour
 
-__all__ = ["SweepDialog", "SweepPlots", "DEFAULT_VALUES", "value_colour"]
+__all__ = ["SweepDialog", "open_sweep", "SweepPlots", "DEFAULT_VALUES", "value_colour"]

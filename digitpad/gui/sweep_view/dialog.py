@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from digitpad.core.errors import DigitpadError
+from digitpad.core.errors import DigitpadError, TrainingError
 from digitpad.core.formatting import format_duration
 from digitpad.core.training.sweep import SWEEP_PARAMS, Sweep, format_value
 from digitpad.gui.current_model import CurrentModel
@@ -311,3 +311,30 @@ class SweepDialog(QDialog):
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.request_stop()  # the task ends by itself; its callbacks to a closed dialog are skipped
         super().closeEvent(event)
+
+
+def open_sweep(tab: Any) -> SweepDialog:
+    """The Train tab's *Sweep…* button: show its sweep dialog (made once, kept as
+    ``tab.sweep_dialog``) over the tab's current settings.
+
+    The tab counts the sweep as training (its Start is disabled, Stop and quitting stop the
+    sweep); a sweep cannot start while the tab trains. Finished sweeps reload the tab's run
+    history; the best run used in Recognize is announced through the tab's
+    ``use_model_requested``.
+    """
+    dialog = tab.sweep_dialog
+    if dialog is None:
+        def config() -> Any:
+            if tab.is_training():
+                raise TrainingError("the Train tab is training; stop it before starting a sweep.")
+            return tab.build_config()
+
+        dialog = SweepDialog(config, tab, runner=tab._runner, current=tab.current,
+                             show_error=lambda title, text: tab.show_error(title, text))
+        dialog.running_changed.connect(tab._on_running_changed)
+        dialog.finished_sweep.connect(tab._reload_history)
+        dialog.use_model_requested.connect(tab.use_model_requested)
+        tab.sweep_dialog = dialog
+    dialog.show()
+    dialog.raise_()
+    return dialog
