@@ -18,7 +18,9 @@ Designs:
                    QThread without priority lowering and without throttling).
 ``digitpad-nice0`` digitpad's Train tab with the worker's priority left alone (throttling only).
 ``digitpad-before`` digitpad's Train tab with the fixes below switched off (throttled progress and
-                   worker at nice 10 only: the design measured before them).
+                   worker at nice 10 only). Since issue 8 this is today's tab (TaskRunner over superqt
+                   workers, cyclic GC on the GUI thread: a deadlock fix that is never switched off)
+                   with those measures off, not the code measured before them.
 ``digitpad-no-renice`` / ``digitpad-no-redraw-cap`` / ``digitpad-no-switch`` / ``digitpad-constant`` /
 ``digitpad-no-freeze``
                    ablations: everything shipped except one fix (TensorFlow pool threads reniced,
@@ -57,6 +59,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from bench.common import machine_description, machine_line, markdown_table, write_json  # noqa: E402
+from digitpad.core.jsonable import dumps  # noqa: E402
 
 DESIGNS = ("naive", "plain-qthread", "digitpad-nice0", "digitpad-before", "digitpad-no-renice",
            "digitpad-no-redraw-cap", "digitpad-no-switch", "digitpad-constant", "digitpad-no-freeze", "digitpad")
@@ -239,7 +242,7 @@ def _child(design: str, limit: int | None, epochs: int, trace: float = 0.0) -> d
         sampler.start()
 
     if design.startswith("digitpad"):
-        import digitpad.core.training as training
+        import digitpad.core.training.pipeline as pipeline
         import digitpad.gui.training_plots as training_plots
         import digitpad.gui.workers as workers
 
@@ -252,18 +255,27 @@ def _child(design: str, limit: int | None, epochs: int, trace: float = 0.0) -> d
         if design in ("digitpad-nice0", "digitpad-before", "digitpad-no-switch"):
             workers.JOB_SWITCH_INTERVAL_S = None
         if design in ("digitpad-nice0", "digitpad-before", "digitpad-constant"):
-            training._tensor_without_gil_stall = lambda a, T: T.constant(a)
+            pipeline.tensor_without_gil_stall = lambda a, T: T.constant(a)
         if design in ("digitpad-nice0", "digitpad-before", "digitpad-no-freeze"):
             workers._frozen = True  # freeze_long_lived_objects() becomes a no-op
+        throttles: list = []  # the runner's ProgressThrottles, recorded to read their counters
+
+        class RecordingThrottle(workers.ProgressThrottle):
+            def __init__(self, *a, **kw):
+                super().__init__(*a, **kw)
+                if kw.get("renice_interval", 0) is None:  # a low-priority task's: the training run
+                    throttles.append(self)
+
+        workers.ProgressThrottle = RecordingThrottle  # tasks.py reads it as workers.ProgressThrottle
         from digitpad.gui.train_tab import TrainTab
 
         tab = TrainTab()
         tab.resize(1200, 800)
         tab.show()
-        tab.arch_combo.setCurrentIndex(tab.arch_combo.findData("fast"))
-        tab.epochs_spin.setValue(epochs)
-        tab.limit_spin.setValue(limit or 0)
-        tab.device_combo.setCurrentIndex(tab.device_combo.findData("cpu"))
+        tab.form.arch_combo.setCurrentIndex(tab.form.arch_combo.findData("fast"))
+        tab.form.epochs_spin.setValue(epochs)
+        tab.form.limit_spin.setValue(limit or 0)
+        tab.form.device_combo.setCurrentIndex(tab.form.device_combo.findData("cpu"))
         # let the tab's own start-up jobs (parameter count, GPU detection) finish first
         from digitpad.gui.tasks import shared_runner
 
@@ -274,19 +286,22 @@ def _child(design: str, limit: int | None, epochs: int, trace: float = 0.0) -> d
         tab.start_training()
         while tab.is_training():
             app.processEvents()
-            if not first_batch and tab.plots.point_counts()["batch_loss"] > 0:
+            if not first_batch and tab.results.plots.point_counts()["batch_loss"] > 0:
                 first_batch.append(time.perf_counter())
             time.sleep(0.001)
         t_end = time.perf_counter()
         result = tab.current_result()
         tab.shutdown()
+        shared_runner().wait_all(60000)
+        app.processEvents()
+        train_throttle = throttles[-1] if throttles else None  # the training task's
         train_info = {
             "samples_per_s": getattr(result, "samples_per_s", None),
             "test_accuracy": getattr(result, "test_accuracy", None),
             "reason": getattr(result, "reason", None),
-            "throttle_emits": tab._throttle.emitted if tab._throttle else None,
-            "compute_threads_reniced": tab._throttle.reniced if tab._throttle else None,
-            "plot_redraws": tab.plots.redraws,
+            "throttle_emits": train_throttle.emitted if train_throttle else None,
+            "compute_threads_reniced": train_throttle.reniced if train_throttle else None,
+            "plot_redraws": tab.results.plots.redraws,
         }
     else:
         class Worker(QThread):
@@ -323,11 +338,11 @@ def _child(design: str, limit: int | None, epochs: int, trace: float = 0.0) -> d
                 if p.kind == "batch":
                     if not first_batch:
                         first_batch.append(time.perf_counter())
-                    self.plots.add_batches([p.epoch - 1 + p.batch / max(p.batches, 1)], [p.logs])
+                    self.plots.add_batches([p.epoch_float], [p.logs])
                     self.bar.setRange(0, p.epochs * p.batches)
                     self.bar.setValue((p.epoch - 1) * p.batches + p.batch)
                 elif p.kind == "epoch":
-                    self.plots.add_epoch(p.epoch, p.logs)
+                    self.plots.add_epoch(p.epoch_float, p.logs)
 
             @Slot(object)
             def on_done(self, result):
@@ -427,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args._child:
         out = _child(args._child, args.limit or None, args.epochs, args.trace)
-        print("RESULT " + json.dumps(out, default=float))
+        print("RESULT " + dumps(out))
         return 0
 
     designs = [d.strip() for d in args.designs.split(",") if d.strip()]

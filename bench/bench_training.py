@@ -25,7 +25,6 @@ Smoke run::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import resource
@@ -37,6 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import write_json  # noqa: E402
 from digitpad.core.archs import build_model  # noqa: E402
 from digitpad.core.data import load_dataset, to_model_input  # noqa: E402
 from digitpad.core.tfsetup import keras, tf  # noqa: E402
@@ -183,8 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         "verdict": verdict,
     }
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2, default=float) + "\n")
+        write_json(args.json, report)
         print(f"wrote {args.json}")
     return 0
 

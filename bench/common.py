@@ -15,7 +15,6 @@ the same run on the same machine (results are reported as ratios, medians and p9
 from __future__ import annotations
 
 import gc
-import json
 import os
 import platform
 import sys
@@ -244,17 +243,23 @@ def machine_line(info: dict[str, Any] | None = None) -> str:
 
 
 def write_json(path: str | os.PathLike, payload: dict[str, Any]) -> None:
-    """Write a benchmark result as indented JSON (parent folders created)."""
+    """Write a benchmark result as indented strict JSON (parent folders created).
+
+    Conversion goes through ``digitpad.core.jsonable.dumps`` (NaN becomes null); :class:`Timing`
+    values are written as their :meth:`Timing.to_dict`.
+    """
+    from digitpad.core.jsonable import dumps
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2, default=_json_default) + "\n", encoding="utf-8")
+    path.write_text(dumps(_timings_as_dicts(payload), indent=2) + "\n", encoding="utf-8")
 
 
-def _json_default(obj: object) -> object:
-    if isinstance(obj, Timing):
-        return obj.to_dict()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"cannot serialise {type(obj).__name__}")
+def _timings_as_dicts(value: object) -> object:
+    if isinstance(value, Timing):
+        return value.to_dict()
+    if isinstance(value, dict):
+        return {k: _timings_as_dicts(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_timings_as_dicts(v) for v in value]
+    return value

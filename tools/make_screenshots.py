@@ -106,18 +106,16 @@ def main() -> int:
     tab = win.train_tab
     if hasattr(tab, "start_training"):
         win.tabs.setCurrentWidget(tab)
-        tab.limit_spin.setValue(args.train_limit)
-        tab.epochs_spin.setValue(2)
+        tab.form.limit_spin.setValue(args.train_limit)
+        tab.form.epochs_spin.setValue(2)
         tab.start_training()
         _spin(app, lambda: tab.is_training(), 30)
         _spin(app, lambda: not tab.is_training(), 600)
         app.processEvents()
         if not model.is_file():
             # no bundled model: use the one just trained for the Recognize screenshot
-            model_obj = getattr(tab, "_result", None)
-            if model_obj is not None:
-                win.use_model(model_obj.model, f"{model_obj.config.arch} (just trained)",
-                              model_obj.metadata())
+            if tab.has_model():
+                tab.use_in_recognize()
                 _spin(app, lambda: ready or failed, 300)
         _spin(app, lambda: False, 0.5)
         win.tabs.setCurrentWidget(tab)
@@ -137,7 +135,8 @@ def main() -> int:
     win._ask = lambda *a: None
     tab.shutdown()
     win._closing = True
-    win._loader.wait(30000)
+    win.runner.stop_all()
+    win.runner.wait_all(30000)
     return 0
 
 

@@ -17,6 +17,7 @@ from digitpad.cli import (
     evaluate,
     explain,
     export,
+    finetune,
     gui,
     info,
     predict,
@@ -35,6 +36,7 @@ Command = Callable[[argparse.Namespace, IO[str], IO[str]], int]
 MODULES = {
     "gui": gui,
     "train": train,
+    "finetune": finetune,
     "sweep": sweep,
     "evaluate": evaluate,
     "robustness": robustness,

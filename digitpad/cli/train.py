@@ -96,9 +96,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add(
         "--data",
         type=nonempty,
+        action="append",
         metavar="SOURCE",
         help="mnist (bundled, default), keras, an .npz file, an IDX folder "
-        "or a 0/..9/ image folder",
+        "or a 0/..9/ image folder; repeat to train on several at once "
+        "(--data mnist --data FOLDER)",
     )
     add("--device", type=nonempty, default="auto", metavar="DEV", help="cpu, gpu, gpu:N or auto (default)")
     add(
@@ -142,7 +144,7 @@ def train_config(args: argparse.Namespace) -> Any:
         augment=args.augment,
         seed=args.seed,
         device=args.device,
-        data=args.data,
+        data=" + ".join(args.data) if args.data else None,
         train_limit=args.limit,
         test_limit=args.test_limit,
     )
@@ -205,11 +207,11 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     config = train_config(args)
     resolved = config.resolved()  # TrainingError for impossible settings, before data/TF
 
-    from digitpad.core.data import load_dataset
+    from digitpad.core.data.combine import load_datasets
     from digitpad.core.tfsetup import describe_device, resolve_device
 
     device = describe_device(resolve_device(args.device))  # DeviceError: gpu asked, none present
-    dataset = load_dataset(args.data)
+    dataset = load_datasets(args.data)
     n_train = len(dataset.x_train) if args.limit is None else min(args.limit, len(dataset.x_train))
     print(f"device: {device}", file=out)
     print(f"data: {shown(dataset.source)}; training on {n_train} images", file=out)

@@ -11,6 +11,8 @@ clear, ``set_image`` and resize.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import (
@@ -243,7 +245,8 @@ class DrawPad(QWidget):
             self._end()
         hint_shown = self.is_empty()
         x, y = self._to_canvas(pos)
-        self._current = Stroke(width=self._pen_width, points=[(x, y, pressure)])
+        self._current = Stroke(width=self._pen_width, points=[(x, y, pressure)],
+                               times=[time.monotonic()])
         self._paint_increment()
         if hint_shown:
             # The hint is painted over the whole pad, not into the display image: once ink
@@ -259,6 +262,7 @@ class DrawPad(QWidget):
         if abs(x - last[0]) < 0.25 and abs(y - last[1]) < 0.25:
             return
         self._current.points.append((x, y, pressure))
+        self._current.times.append(time.monotonic())
         self._paint_increment()
         self.changed.emit()
 

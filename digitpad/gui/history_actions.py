@@ -1,8 +1,7 @@
 """What can be done with the run history's rows: compare, delete, export as CSV.
 
-:class:`HistoryPanel` is the history table with a row of buttons under it. *Compare Selected*
-opens :class:`~digitpad.gui.run_compare.RunCompareDialog` with the selected runs' records (their
-stored per-epoch curves overlaid); *Delete Selected* removes them from the history file
+:class:`HistoryPanel` is the history table with a row of buttons under it. *Compare* opens :class:`~digitpad.gui.run_compare.RunCompareDialog` with the selected runs' records (their
+stored per-epoch curves overlaid); *Delete* removes them from the history file
 (``digitpad.core.history.delete_runs``) after a confirmation; *Export CSV…* writes the whole
 history (``digitpad.core.run_table``, atomically).
 """
@@ -17,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -40,25 +40,29 @@ class HistoryPanel(QWidget):
         self._confirm = confirm or self._question
         self._ask_csv_path = ask_csv_path or self._file_dialog
         self.compare_dialog: RunCompareDialog | None = None
-        self.compare_button = QPushButton("Compare Selected", self)
+        self.compare_button = QPushButton("Compare", self)
         self.compare_button.setToolTip("Overlay the learning curves of the selected runs.")
-        self.delete_button = QPushButton("Delete Selected", self)
+        self.delete_button = QPushButton("Delete", self)
         self.delete_button.setToolTip("Remove the selected runs from the run history.")
         self.export_button = QPushButton("Export CSV…", self)
         self.export_button.setToolTip("Write the whole run history as a CSV file.")
         self.note = QLabel("Select rows (Ctrl/Shift-click) to compare or delete them.", self)
+        self.note.setWordWrap(True)
+        self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.compare_button.clicked.connect(self.compare_selected)
         self.delete_button.clicked.connect(self.delete_selected)
         self.export_button.clicked.connect(self.export_csv)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.note, 1)
-        for button in (self.compare_button, self.delete_button, self.export_button):
-            buttons.addWidget(button)
+        buttons.addWidget(self.compare_button)
+        buttons.addWidget(self.delete_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
+        layout.addWidget(self.note)
         self._update_buttons()
 
     def compare_selected(self) -> RunCompareDialog | None:

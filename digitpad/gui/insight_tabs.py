@@ -17,6 +17,7 @@ import numpy as np
 from digitpad.gui import evaluate, model_view
 from digitpad.gui.evaluate import EvaluateTab
 from digitpad.gui.model_view import ModelView
+from digitpad.gui.my_drawings import MyDrawingsView
 
 if TYPE_CHECKING:
     from digitpad.gui.main_window import MainWindow
@@ -29,6 +30,10 @@ def add_insight_tabs(win: MainWindow) -> None:
     for tab, title, tip in ((win.evaluate_tab, "Evaluate", evaluate.tab.TAB_TIP),
                             (win.model_tab, "Model", model_view.TAB_TIP)):
         win.tabs.setTabToolTip(win.tabs.addTab(tab, title), tip)
+    win.my_drawings = MyDrawingsView(runner=win.runner, current=win.current)  # issue 11
+    win.tabs.setTabToolTip(win.tabs.addTab(win.my_drawings, "My drawings"),
+                           "Your labelled drawings: the model's accuracy on them, fine-tuning")
+    win.recognize_tab.label_bar.labelled.connect(win.my_drawings.refresh)
 
     def open_in_recognize(image: np.ndarray) -> None:
         win.tabs.setCurrentWidget(win.recognize_tab)

@@ -41,6 +41,7 @@ from digitpad.core.data.pixels import pixels_to_unit
 from digitpad.gui.current_model import CurrentModel, ModelEntry
 from digitpad.gui.draw_pad import MAX_PEN_WIDTH, MIN_PEN_WIDTH, DrawPad
 from digitpad.gui.internals import InternalsPanel
+from digitpad.gui.label_bar import LabelBar
 from digitpad.gui.preview import NormalizationPreview
 from digitpad.gui.prob_bars import BLANK_TEXT, ProbabilityBars
 
@@ -154,6 +155,8 @@ class RecognizeTab(QWidget):
         left.addWidget(self.pad, 1)
         left.addLayout(pen_row)
         left.addLayout(edit_row)
+        self.label_bar = LabelBar(self.pad, self._predicted_digit)
+        left.addWidget(self.label_bar)
 
         self.digit_label = QLabel("")  # empty, not "–": a huge bold dash looked like a black bar
         font = QFont(self.font())
@@ -252,6 +255,11 @@ class RecognizeTab(QWidget):
         self._show_prediction(prediction)
         self.internals.show_prediction(prediction, picture.shape)
         return prediction
+
+    def _predicted_digit(self) -> int | None:
+        """The digit shown now (for the label bar's Right / Enter), None when blank or none."""
+        p = self.last_prediction
+        return None if p is None or p.blank or self._image is not None else p.digit
 
     # ------------------------------------------------------------------ slots
     @Slot()

@@ -27,6 +27,7 @@ class Stroke:
     width: float
     points: list[Point] = field(default_factory=list)  # (x, y, pressure)
     finished: bool = False
+    times: list[float] = field(default_factory=list)   # time.monotonic() of each point
 
 
 def _mid(a: Point, b: Point) -> Point:

@@ -115,11 +115,14 @@ def read_strokes_file(path: Path) -> list[PenStroke]:
     DataError
         Unreadable or not a valid strokes file.
     """
+    def fail(clause: str) -> DataError:
+        return DataError(f"cannot read {path.name}: {clause}.")
+
     try:
-        with open_regular(path) as fh:
+        with open_regular(path, fail) as fh:
             data = fh.read(MAX_STROKES_BYTES + 1)
     except OSError as exc:
-        raise DataError(f"cannot read {path.name}: {exc.strerror or exc}.") from None
+        raise fail(str(exc.strerror or exc)) from None
     return decode_strokes(data)
 
 

@@ -20,7 +20,7 @@ import io
 import os
 import secrets
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -63,7 +63,7 @@ def png_bytes(pixels: np.ndarray) -> bytes:
 
 def new_id() -> str:
     """A new drawing id: UTC time to the microsecond plus 4 random hex digits (sorts by time)."""
-    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f") + "-" + secrets.token_hex(2)
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f") + "-" + secrets.token_hex(2)
 
 
 @dataclass(frozen=True)
@@ -206,23 +206,36 @@ class DrawingStore:
         norm = normalize_canvas(pixels)
         if norm.blank:
             raise DataError("the pad is blank; draw a digit before labelling it.")
+        files = self.add(digit, unit_to_pixels(norm.image), pixels, strokes)
+        self._saved.append(files)
+        return files
+
+    def add(self, label: int, model_input: np.ndarray, canvas: np.ndarray | None = None,
+            strokes: list[PenStroke] | None = None) -> DrawingFiles:
+        """Write a drawing's files under a new id (used by :meth:`save` and imports).
+
+        ``model_input`` is uint8 (28, 28); ``canvas`` uint8 2-D or None; strokes or None.
+        """
+        digit = check_label(label)
         folder = self.root / str(digit)
         folder.mkdir(parents=True, exist_ok=True)
         drawing_id = new_id()
-        files = DrawingFiles(drawing_id, digit, folder / (drawing_id + INPUT_SUFFIX),
-                             folder / (drawing_id + CANVAS_SUFFIX),
-                             folder / (drawing_id + STROKES_SUFFIX) if strokes is not None else None)
+        files = DrawingFiles(
+            drawing_id, digit, folder / (drawing_id + INPUT_SUFFIX),
+            folder / (drawing_id + CANVAS_SUFFIX) if canvas is not None else None,
+            folder / (drawing_id + STROKES_SUFFIX) if strokes is not None else None)
         try:
             if files.strokes is not None:
-                created = datetime.now(timezone.utc).isoformat(timespec="seconds")
-                atomic_write_text(files.strokes, encode_strokes(
-                    strokes, canvas=int(pixels.shape[1]), created=created))
-            atomic_write_bytes(files.canvas, png_bytes(pixels))
-            atomic_write_bytes(files.image, png_bytes(unit_to_pixels(norm.image)))
+                created = datetime.now(UTC).isoformat(timespec="seconds")
+                side = int(canvas.shape[1]) if canvas is not None else 280
+                atomic_write_text(files.strokes, encode_strokes(strokes, canvas=side,
+                                                                created=created))
+            if files.canvas is not None:
+                atomic_write_bytes(files.canvas, png_bytes(canvas))
+            atomic_write_bytes(files.image, png_bytes(model_input))
         except BaseException:
             _remove(files)
             raise
-        self._saved.append(files)
         return files
 
     @property

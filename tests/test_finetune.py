@@ -1,0 +1,52 @@
+"""A real small fine-tune: a style the starting model misreads is learnt, MNIST holds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digitpad.core.finetune import MNIST_DROP_BOUND, FinetuneConfig, Finetuner, split_held_out
+from digitpad.core.personal import DrawingStore, PenStroke, load_drawings
+from digitpad.core.strokes import draw_digit
+
+STYLES = ("0_narrow", "1_flag_base", "2_loop", "3_flat_top", "4_closed", "5_one_stroke",
+          "6_loop_first", "7_crossed", "8_two_loops", "9_straight")
+
+
+def test_held_out_split_per_digit():
+    y = np.repeat(np.arange(10), [1, 2, 10, 10, 10, 10, 10, 10, 10, 5])
+    train, held = split_held_out(y, 0.2, seed=0)
+    assert len(np.intersect1d(train, held)) == 0 and len(train) + len(held) == len(y)
+    counts = np.bincount(y[held], minlength=10).tolist()
+    assert counts == [0, 1, 2, 2, 2, 2, 2, 2, 2, 1]
+
+
+def person_folder(root, per_digit: int, seed: int):
+    rng = np.random.default_rng(seed)
+    store = DrawingStore(root)
+    for style in STYLES:
+        for _ in range(per_digit):
+            d = draw_digit(style, "clean", rng)
+            store.save(d.label, d.canvas,
+                       [PenStroke(d.pose.width, [(float(x), float(y), 1.0) for x, y in s])
+                        for s in d.strokes])
+    return root
+
+
+@pytest.mark.slow
+def test_finetune_learns_a_style_and_keeps_mnist(tmp_path, model_file):
+    from digitpad.core.modelfile import load_model
+
+    model = load_model(model_file).model
+    drawings = load_drawings(person_folder(tmp_path / "me", 12, seed=5))
+    before_weights = [w.copy() for w in model.get_weights()]
+    config = FinetuneConfig(epochs=2, mnist_images=3000, hold_out=0.25, learning_rate=3e-4,
+                            device="cpu")
+    result = Finetuner(model, drawings, config=config, record=False).run()
+    assert result.held_out == 30
+    assert result.after.drawings_accuracy > result.before.drawings_accuracy
+    assert result.before.drawings_accuracy < 1.0  # the starting model misreads this hand
+    assert result.mnist_drop <= MNIST_DROP_BOUND
+    assert result.base_model is model and all(  # the starting model is kept unchanged
+        np.array_equal(a, b) for a, b in zip(before_weights, model.get_weights(), strict=True))
+    assert result.metadata["finetune"]["held_out"] == 30
