@@ -123,6 +123,9 @@ class TaskRunner(QObject):
         collect_on_gui_thread()  # no cyclic GC (and so no Qt destructors) in worker threads
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max(POOL_THREADS, QThreadPool.globalInstance().maxThreadCount()))
+        # Every task runs on a fresh thread: a pool thread reused for a second TensorFlow job hung or
+        # crashed (segfault in eager conv2d) when a model was loaded, then described/explained.
+        self._pool.setExpiryTimeout(0)
         self._low_pool = QThreadPool(self)
         self._low_pool.setMaxThreadCount(POOL_THREADS)
         self._low_pool.setExpiryTimeout(0)  # a niced thread ends with its task
