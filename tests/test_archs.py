@@ -52,7 +52,7 @@ def test_tutorial_defaults():
     assert (cnn.optimizer, cnn.learning_rate, cnn.batch_size, cnn.epochs) == ("adadelta", 1.0, 128, 12)
     fast = archs.get_arch("fast")
     assert fast.epochs == 1 and fast.label_smoothing == 0.1 and fast.schedule == "onecycle"
-    assert archs.get_arch("best").augment is True
+    assert archs.get_arch("best").augment == "drawn"  # pad-stroke augmentation (issue 9)
 
 
 def test_baseline_uses_he_init_and_vgg_is_deeper():

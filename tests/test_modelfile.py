@@ -251,7 +251,7 @@ def test_logits_keras_model_gets_softmax_and_keeps_training(tmp_path, mnist_smal
 
 
 DESCRIBE_KEYS = {"path", "name", "format", "file_size", "layers", "total_params", "trainable_params",
-                 "input", "output", "adaptations", "metadata", "optimizer", "optimizer_state"}
+                 "input", "output", "adaptations", "metadata", "optimizer", "optimizer_state", "confidence"}
 
 
 def test_describe_returns_data(tmp_path):
