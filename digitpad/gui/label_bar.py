@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
-from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from digitpad.core.errors import DigitpadError
 from digitpad.core.personal import DrawingFiles, DrawingStore, PenStroke
@@ -66,6 +66,8 @@ class LabelBar(QWidget):
             button = QPushButton(str(digit))
             button.setToolTip(f"This drawing is a {digit}: keep it in My drawings (key {digit})")
             button.clicked.connect(lambda _checked=False, d=digit: self.label(d))
+            button.setMinimumWidth(24)  # no wider than the pad needs: the text may be cut
+            button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             self.digit_buttons.append(button)
             grid.addWidget(button, digit // 5, 1 + digit % 5)
         self.right_button = QPushButton("Right")
