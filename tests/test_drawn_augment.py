@@ -102,21 +102,28 @@ def test_random_matrices_stay_in_their_ranges():
     assert np.abs(angles).max() <= 25.5 and np.abs(angles).max() > 20
 
 
-def test_renormalize_matches_the_apps_normalisation():
+def test_renormalize_matches_the_apps_normalisation(mnist_small):
+    from PIL import Image
+
     T = tf()
-    img = np.zeros((28, 28), np.float32)
-    img[2:10, 3:8] = 1.0  # small, off-centre
-    img[3:9, 4:7] = 0.0   # a ring
-    out = renormalize(T.constant(batch(img, np.zeros((28, 28)))), T).numpy()[..., 0]
-    h, w = ink_extent(out[0])
-    assert max(h, w) in (20, 21)
-    m = out[0].sum()
-    cy = (out[0].sum(axis=1) @ np.arange(28)) / m
-    cx = (out[0].sum(axis=0) @ np.arange(28)) / m
-    assert cy == pytest.approx(14.0, abs=0.6) and cx == pytest.approx(14.0, abs=0.6)
-    ref = normalize_canvas(img).image
-    assert float(np.corrcoef(out[0].ravel(), ref.ravel())[0, 1]) > 0.85
-    assert not out[1].any()  # a blank image stays blank
+    images = []
+    for d in mnist_small.x_test[:16]:  # MNIST digits shrunk and moved into a corner
+        small = np.asarray(Image.fromarray(d).resize((14, 14), Image.Resampling.BOX))
+        img = np.zeros((28, 28), np.float32)
+        img[1:15, 13:27] = small / 255.0
+        images.append(img)
+    out = renormalize(T.constant(batch(*images, np.zeros((28, 28)))), T).numpy()[..., 0]
+    corr = []
+    for img, o in zip(images, out, strict=False):
+        assert max(ink_extent(o)) in (19, 20, 21)
+        m = o.sum()
+        assert (o.sum(axis=1) @ np.arange(28)) / m == pytest.approx(14.0, abs=0.6)
+        assert (o.sum(axis=0) @ np.arange(28)) / m == pytest.approx(14.0, abs=0.6)
+        ref = normalize_canvas(img).image
+        corr.append(float(np.corrcoef(o.ravel(), ref.ravel())[0, 1]))
+    # the app shifts by whole pixels, this by fractions: alike, not equal
+    assert min(corr) > 0.8 and np.mean(corr) > 0.9
+    assert not out[-1].any()  # a blank image stays blank
 
 
 def test_augment_drawn_gives_normalised_varied_digits(mnist_small):
@@ -127,7 +134,7 @@ def test_augment_drawn_gives_normalised_varied_digits(mnist_small):
     assert out.shape == x.shape and out.dtype == np.float32
     assert out.min() >= 0.0 and out.max() <= 1.0
     sizes = [max(ink_extent(o[..., 0])) for o in out if o.max() > 0.05]
-    assert len(sizes) == 128 and np.median(sizes) in (20, 21)  # scaled like the app does
+    assert len(sizes) == 128 and np.median(sizes) in (19, 20, 21)  # scaled like the app does
     ink = (out > 0.5).reshape(128, -1).sum(axis=1) / np.maximum(
         (x > 0.5).reshape(128, -1).sum(axis=1), 1)
     assert ink.min() < 0.9 and ink.max() > 1.8  # thinner and much thicker strokes both occur

@@ -82,7 +82,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         # files is done sooner by the tf.function backend (~0.1-0.3 s to set up).
         backend = "auto" if len(images) > LITERT_MIN_IMAGES else "tf.function"
         with stderr_silenced():
-            predictor = Predictor(loaded.model, backend=backend)
+            predictor = Predictor(loaded, backend=backend)  # applies its stored temperature
         probs = np.asarray(predictor.predict_batch(np.stack(images)), dtype=np.float64)
         for slot, row in zip(slots, probs, strict=True):
             digit = int(np.argmax(row))

@@ -142,7 +142,8 @@ def renormalize(x: Any, T: Any, threshold: float = 0.05) -> Any:
 
     ink = T.reduce_any(rows, axis=1)
     longest = T.maximum(extent(rows), extent(cols))
-    scale = T.where(ink, BOX / T.maximum(longest, 1.0), T.ones_like(longest))
+    # bilinear sampling spreads ink about one source pixel beyond the last one above the cut-off
+    scale = T.where(ink, BOX / (longest + 1.0), T.ones_like(longest))
     mass = T.maximum(T.reduce_sum(img, axis=[1, 2]), 1e-6)
     com_y = T.reduce_sum(T.reduce_sum(img, axis=2) * idx, axis=1) / mass
     com_x = T.reduce_sum(T.reduce_sum(img, axis=1) * idx, axis=1) / mass
