@@ -52,10 +52,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     path = model_path(args.model)
     loaded = load(path)
     dataset = load_dataset(args.data)
-    if dataset.x_test is not None and len(dataset.x_test):
-        x, y, split = dataset.x_test, dataset.y_test, "test"
-    else:
-        x, y, split = dataset.x_train, dataset.y_train, "all"
+    x, y, split = dataset.evaluation_split()
     with stderr_silenced():
         predictor = Predictor(loaded.model)
     curves = robustness_curves(predictor, x, y, n=args.limit, seed=args.seed)

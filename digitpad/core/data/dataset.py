@@ -36,6 +36,18 @@ class Dataset:
     y_test: np.ndarray | None
     source: str
 
+    def evaluation_split(self) -> tuple[np.ndarray, np.ndarray, str]:
+        """Images and labels to evaluate on: the test split, or all images when there is none.
+
+        Returns
+        -------
+        tuple
+            ``(x, y, split)`` with ``split`` either ``"test"`` or ``"all"``.
+        """
+        if self.x_test is not None and len(self.x_test):
+            return self.x_test, self.y_test, "test"
+        return self.x_train, self.y_train, "all"
+
     def subset(self, n_train: int | None = None, n_test: int | None = None, seed: int = 0) -> Dataset:
         """Return a random subset of at most ``n_train`` training and ``n_test`` test images.
 
