@@ -91,3 +91,31 @@ def test_newer_request_supersedes_an_older_one(qtbot, current, tmp_path):
         current.use(tiny_model(), "second", {})
     assert current.name == "second"
     assert changes == ["second"]  # the first result arrived after the second request: dropped
+
+
+def test_the_stored_temperature_is_applied_in_memory_and_from_the_file(qtbot, current, tmp_path):
+    """The window shows calibrated confidence like ``digitpad predict`` (one predictor factory)."""
+    import numpy as np
+
+    from digitpad.core.calibration import apply_temperature
+
+    model = tiny_model()
+    metadata = {"calibration": {"method": "temperature scaling", "temperature": 0.5}}
+    with qtbot.waitSignal(current.changed, timeout=60_000):
+        current.use(model, "tiny", metadata, key="run-t")
+    assert current.predictor.temperature == pytest.approx(0.5)
+    x = np.zeros((28, 28), np.float32)
+    x[6:22, 12:16] = 1.0
+    own = np.asarray(model(x.reshape(1, 28, 28, 1), training=False))[0]
+    assert np.allclose(current.predictor.predict_one(x), apply_temperature(own, 0.5), atol=1e-4)
+
+    target = tmp_path / "calibrated.keras"
+    with qtbot.waitSignal(current.saved, timeout=60_000):
+        current.save(str(target))
+    with qtbot.waitSignal(current.changed, timeout=60_000):
+        current.load_file(str(target))
+    assert current.predictor.temperature == pytest.approx(0.5)
+
+    with qtbot.waitSignal(current.changed, timeout=60_000):
+        current.use(model, "plain", {}, key="run-u")
+    assert current.predictor.temperature is None

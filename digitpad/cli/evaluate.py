@@ -83,7 +83,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         idx = np.sort(np.random.default_rng(0).permutation(len(x))[: args.limit])
         x, y = x[idx], y[idx]
     with stderr_silenced():  # LiteRT pays off over many images (see predict)
-        predictor = Predictor(loaded.model, backend="auto" if len(x) > LITERT_MIN_IMAGES
+        predictor = Predictor(loaded, backend="auto" if len(x) > LITERT_MIN_IMAGES
                               else "tf.function")
     res = evaluate_model(predictor, x, y, source=dataset.source)
     report = {

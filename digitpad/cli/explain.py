@@ -112,7 +112,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if todo:
         backend = "auto" if len(todo) > LITERT_MIN_IMAGES else "tf.function"
         with stderr_silenced():
-            predictor = Predictor(loaded.model, backend=backend)
+            predictor = Predictor(loaded, backend=backend)
             attributor = Attributor(loaded.model)
         probs = np.asarray(predictor.predict_batch(np.stack([im for _, im in todo])), np.float64)
         if folder is not None:

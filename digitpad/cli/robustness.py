@@ -54,7 +54,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     dataset = load_dataset(args.data)
     x, y, split = dataset.evaluation_split()
     with stderr_silenced():
-        predictor = Predictor(loaded.model)
+        predictor = Predictor(loaded)
     curves = robustness_curves(predictor, x, y, n=args.limit, seed=args.seed)
     n = min(args.limit, len(x))
     report = {

@@ -59,11 +59,17 @@ def tensorflow_loaded() -> bool:
     return "tensorflow" in sys.modules
 
 
-def make_predictor(model: Any) -> Any:
-    """Build the core Predictor for ``model`` and warm it up (first calls are slower)."""
+def make_predictor(model: Any, metadata: dict | None = None) -> Any:
+    """Build the core Predictor for ``model`` and warm it up (first calls are slower).
+
+    ``model`` is a Keras model or a ``LoadedModel``; the calibration temperature stored in
+    ``metadata`` (or in the ``LoadedModel``'s own) is applied to every probability shown.
+    """
+    from digitpad.core.calibration import temperature_from_metadata
     from digitpad.core.inference import Predictor
 
-    predictor = Predictor(model)
+    temperature = temperature_from_metadata(metadata) if metadata else None
+    predictor = Predictor(model, temperature=temperature)
     probe = np.zeros((28, 28), dtype=np.float32)
     probe[8:20, 13:15] = 1.0
     for _ in range(3):
@@ -77,7 +83,7 @@ def _load_file_job(path: str) -> ModelEntry:
 
     try:
         loaded = load_model(path)
-        predictor = make_predictor(loaded.model)
+        predictor = make_predictor(loaded)
     except DigitpadError:
         raise
     except Exception as exc:  # noqa: BLE001 - one sentence naming the file
@@ -92,7 +98,7 @@ def _load_file_job(path: str) -> ModelEntry:
 
 def _use_job(entry: ModelEntry) -> ModelEntry:
     """Worker: build the predictor of an in-memory model."""
-    return replace(entry, predictor=make_predictor(entry.model))
+    return replace(entry, predictor=make_predictor(entry.model, entry.metadata))
 
 
 def _save_job(model: Any, path: str, metadata: dict | None) -> str:

@@ -104,7 +104,7 @@ def load_predictor_job(path: str) -> tuple[str, Any]:
     from digitpad.gui.current_model import make_predictor
 
     loaded = load_model(path)
-    return loaded.name or Path(path).stem, make_predictor(loaded.model)
+    return loaded.name or Path(path).stem, make_predictor(loaded)
 
 
 def progress_fraction(reports: list) -> tuple[float | None, str]:
