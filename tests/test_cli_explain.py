@@ -78,6 +78,7 @@ def test_explain_json_as_a_process(digit_pngs):
         _check_entry(entry, path, label)
 
 
+@pytest.mark.slow
 def test_explain_target_out_and_text(digit_pngs, tmp_path, capsys):
     paths, labels = digit_pngs
     out = tmp_path / "overlays"
@@ -98,6 +99,7 @@ def test_explain_target_out_and_text(digit_pngs, tmp_path, capsys):
     assert rc == 0 and line == f"{paths[1]}\t{labels[1]}\t{line.split(chr(9))[2]}\texplained: {labels[1]}"
 
 
+@pytest.mark.slow
 def test_explain_errors_per_file(digit_pngs, tmp_path, capsys):
     paths, labels = digit_pngs
     blank = tmp_path / "blank.png"
@@ -116,6 +118,7 @@ def test_explain_errors_per_file(digit_pngs, tmp_path, capsys):
     assert "must be a digit" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_robustness_json(capsys):
     rc = cli.main(["robustness", "--limit", "60", "--json"])
     captured = capsys.readouterr()
@@ -151,6 +154,7 @@ def test_evaluate_misclassified_as_a_process(mnist_test, tmp_path):
         assert np.array_equal(np.asarray(Image.open(path)), x[index])
 
 
+@pytest.mark.slow
 def test_evaluate_misclassified_unwritable(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")

@@ -38,6 +38,7 @@ def test_train_the_model_in_use_further(qtbot, window, model_file):  # noqa: F81
     window._ask = lambda *args: QMessageBox.StandardButton.Discard
 
 
+@pytest.mark.slow
 def test_bad_base_model_is_reported(qtbot, window, tmp_path):  # noqa: F811
     bad = tmp_path / "broken.keras"
     bad.write_bytes(b"not a zip")

@@ -128,6 +128,7 @@ def test_empty_chunk_weight_arrays_refused(originals, tmp_path, suffix, values):
     refused(dst, "weight arrays of more than 50 million numbers")
 
 
+@pytest.mark.slow
 def test_zip_bomb_refused_without_unpacking(originals, tmp_path, monkeypatch):
     """520 MB of zeros in 0.5 MB: refused from the zip directory; nothing lands in the temp folder."""
     bomb = keras_with_zip_bomb(originals[".keras"], tmp_path / "bomb.keras", 520)
