@@ -106,9 +106,50 @@ def measure(model_path: Path, folder: Path, mnist_limit: int | None) -> dict:
     for item, p in nondigits:
         kinds[item.name.split("_")[1]].append(float((p if p is not None else blank).max()))
     out["nondigit_confidence_by_kind"] = {k: float(np.mean(v)) for k, v in kinds.items()}
+    out["verdict"] = verdict_rates(written, preds, mnist_raw, temperature, x)
     out["seconds"] = round(time.perf_counter() - t0, 1)
     out["_rel"] = rel
     return out
+
+
+def verdict_rates(written, preds, mnist_raw, temperature, mnist_x) -> dict:
+    """Share of drawings per family whose verdict is not ``digit`` (calibrated probabilities, the
+    bundled detector), of digits (drawn, MNIST test) and of non-digits."""
+    from digitpad.core.normalize import normalize_canvas
+    from digitpad.core.verdict import DIGIT, judge, judge_many
+    from digitpad.core.verdict.detector import default_detector
+
+    detector, note = default_detector()
+    norms, probs, fams = [], [], []
+    for (_, item), pred in zip(written, preds, strict=True):
+        if isinstance(pred, Exception):
+            continue
+        norms.append(pred.normalized)
+        probs.append(None if pred.blank else apply_temperature(pred.probabilities, temperature))
+        fams.append("digits" if item.label is not None else item.name.split("_")[1])
+    t0 = time.perf_counter()
+    verdicts = judge_many(norms, probs, detector)
+    per_call_ms = 1000 * (time.perf_counter() - t0) / max(1, len(verdicts))
+    flagged = defaultdict(list)
+    for fam, v in zip(fams, verdicts, strict=True):
+        flagged[fam].append(v.kind != DIGIT)
+    mnorms = [normalize_canvas(im) for im in mnist_x]
+    mv = judge_many(mnorms, list(apply_temperature(mnist_raw, temperature)), detector)
+    nd = [f for k, v in flagged.items() if k != "digits" for f in v]
+    one = next(n for n in norms if not n.blank)
+    t1 = time.perf_counter()
+    for _ in range(200):
+        judge(one, probs[0], detector)
+    return {
+        "detector": "none" if detector is None else f"{detector.backend}, threshold {detector.threshold:.3f}",
+        "detector_note": note,
+        "nondigits_not_digit": float(np.mean(nd)),
+        "drawn_digits_not_digit": float(np.mean(flagged["digits"])),
+        "mnist_not_digit": float(np.mean([v.kind != DIGIT for v in mv])),
+        "per_family_not_digit": {k: float(np.mean(v)) for k, v in flagged.items() if k != "digits"},
+        "verdict_ms_per_drawing_batched": per_call_ms,
+        "verdict_ms_one_drawing": 1000 * (time.perf_counter() - t1) / 200,
+    }
 
 
 def _panel(draw: ImageDraw.ImageDraw, box: tuple[int, int, int], title: str,
@@ -176,6 +217,13 @@ def markdown(res: dict) -> str:
     for name in ("variation", "style", "polarity"):
         d = res[f"per_{name}"]
         parts.append(markdown_table([name, "accuracy"], [[k, _pct(v)] for k, v in d.items()]))
+    v = res["verdict"]
+    parts.append(f"Verdict (detector: {v['detector']}): non-digits given a verdict other than "
+                 f"'digit' {_pct(v['nondigits_not_digit'])}; drawn digits {_pct(v['drawn_digits_not_digit'])}; "
+                 f"MNIST test digits {_pct(v['mnist_not_digit'])}; "
+                 f"{v['verdict_ms_one_drawing']:.3f} ms per drawing (ink + detector)")
+    parts.append(markdown_table(["non-digit family", "verdict not 'digit'"],
+                                [[k, _pct(x)] for k, x in v["per_family_not_digit"].items()]))
     miss = res["misreadings"][:15]
     if miss:
         parts.append(markdown_table(["style", "read as", "count"],

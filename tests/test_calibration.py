@@ -133,6 +133,9 @@ def test_training_fits_stores_and_applies_the_temperature(tmp_path, mnist_small)
         float(apply_temperature(recognize(plain, canvas).probabilities, cal["temperature"]).max()),
         abs=1e-5)
     assert "calibrated (temperature" in describe(path)["confidence"]
+    from digitpad.cli.render import info_text
+
+    assert "confidence:  calibrated (temperature" in info_text(describe(path))  # digitpad info
 
     no_val = TrainingSession(TrainConfig(arch="fast", epochs=1, val_split=0.0, train_limit=500),
                              dataset=mnist_small, record=False).run()
@@ -140,3 +143,4 @@ def test_training_fits_stores_and_applies_the_temperature(tmp_path, mnist_small)
     bare = save_model(no_val.model, tmp_path / "bare.keras", metadata=no_val.metadata())
     assert Predictor(load_model(bare), backend="tf.function").temperature is None
     assert "not calibrated" in describe(bare)["confidence"]
+    assert "confidence:  not calibrated (the model's own probabilities" in info_text(describe(bare))

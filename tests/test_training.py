@@ -502,3 +502,52 @@ def test_continue_a_saved_keras_model_with_its_optimizer_and_an_h5_with_a_fresh_
     assert any("continuing with a fresh optimizer" in m.message for m in rec.kinds("message"))
     assert trainer.continue_training(1).reason == "completed"
     assert int(h5.model.optimizer.iterations.numpy()) == 10
+
+
+def test_validation_scores_and_predictions_match_keras(tiny):
+    """The trainer's numpy validation loss/accuracy equal Keras's evaluate of the same model."""
+    from digitpad.core.data import to_model_input
+    from digitpad.core.tfsetup import keras
+    from digitpad.core.training.evaluate import predict_probabilities, scores
+
+    result = Trainer(TrainConfig(arch="fast", epochs=1, batch_size=32, val_split=0.0),
+                     dataset=tiny).run()
+    model = result.model
+    x, y = to_model_input(tiny.x_test[:257]), np.asarray(tiny.y_test[:257]).astype(np.int64)
+    probs = predict_probabilities(model, x, batch_size=100)  # 3 batches, the last one partial
+    assert probs.shape == (257, 10)
+    assert np.allclose(probs, model.predict(x, verbose=0), atol=1e-5)
+    assert np.allclose(predict_probabilities(model, x[:7]), probs[:7], atol=1e-6)
+    k = keras()
+    for smoothing in (0.0, 0.1):
+        model.compile(loss=k.losses.CategoricalCrossentropy(label_smoothing=smoothing),
+                      metrics=["accuracy"])
+        ref = model.evaluate(x, np.eye(10)[y], verbose=0, return_dict=True)
+        loss, acc = scores(probs, y, smoothing)
+        assert loss == pytest.approx(ref["loss"], rel=1e-4)
+        assert acc == pytest.approx(ref["accuracy"], abs=1e-6)
+
+
+def test_a_run_with_validation_calibrates_on_its_last_validation(tiny, monkeypatch):
+    """Calibration reuses the validation probabilities of the weights kept (no second predict)."""
+    from digitpad.core.training import trainer as trainer_module
+
+    calls = []
+    real = trainer_module.fit_on_validation
+
+    def spy(*args, probs=None, **kwargs):
+        calls.append(probs)
+        return real(*args, probs=probs, **kwargs)
+
+    monkeypatch.setattr(trainer_module, "fit_on_validation", spy)
+    result = Trainer(TrainConfig(arch="fast", epochs=2, batch_size=32, val_split=0.2),
+                     dataset=tiny).run()
+    assert len(calls) == 1 and calls[0] is not None and calls[0].shape == (120, 10)
+    assert result.calibration is not None and result.calibration["n"] == 120
+    from digitpad.core.data import to_model_input
+    from digitpad.core.training.pipeline import split_data
+
+    _, _, _, y_val = split_data(to_model_input(tiny.x_train), np.asarray(tiny.y_train), 0.2, 0)
+    # the probabilities are those of the best validation epoch, whose weights the run kept
+    assert result.history["val_accuracy"][result.best_epoch - 1] == pytest.approx(
+        float(np.mean(calls[0].argmax(1) == y_val)), abs=1e-9)

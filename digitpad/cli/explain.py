@@ -8,6 +8,7 @@ from typing import IO, Any
 
 from digitpad.cli.exits import EXIT_ERROR, EXIT_OK, PROG
 from digitpad.cli.models import load, model_path
+from digitpad.cli.predict import add_verdicts, verdict_json
 from digitpad.cli.render import write_json_lines
 from digitpad.core.errors import DigitpadError
 from digitpad.core.tfsetup import stderr_silenced
@@ -53,9 +54,10 @@ def _read(image_path: str) -> tuple[dict[str, Any], Any]:
         entry["error"] = f"cannot read the image: {exc}."
         return entry, None
     if norm.blank or norm.image is None:
-        entry.update(digit="blank", confidence=0.0, probabilities=None, target=None,
-                     method=None, input=None, heatmap=None)
+        entry.update(digit="blank", verdict=verdict_json(None), confidence=0.0,
+                     probabilities=None, target=None, method=None, input=None, heatmap=None)
         return entry, None
+    entry["_norm"] = norm  # for the verdict; removed before output
     return entry, norm.image
 
 
@@ -124,6 +126,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             heatmap = attributor(image, target)
             entry.update(
                 digit=best,
+                verdict=None,
                 confidence=round(float(row[best]), 6),
                 probabilities=[round(float(v), 6) for v in row],
                 target=target,
@@ -138,6 +141,13 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                 except OSError as exc:
                     raise DigitpadError(f"cannot write {path}: {exc.strerror or exc}.") from None
                 entry["overlay"] = str(path)
+    if todo:
+        slots = [i for i, (e, im) in enumerate(read) if im is not None]
+        entries = [e for e, _ in read]
+        add_verdicts(entries, {i: entries[i]["_norm"] for i in slots},
+                     dict(zip(slots, probs, strict=True)))
+    for e, _ in read:
+        e.pop("_norm", None)
     if args.json:
         write_json_lines([e for e, _ in read], out)
     else:

@@ -22,7 +22,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "predict",
         help="recognise digits in image files",
         description="Recognise the digit in each image (any size, light or dark ink). Prints "
-        "path<TAB>digit<TAB>confidence per image (digit is 'blank' for an empty image). A file "
+        "path<TAB>digit<TAB>confidence<TAB>verdict per image (digit is 'blank' for an empty "
+        "image; the verdict is 'digit', 'unsure: 1 or 7?', 'not a digit' or 'blank'). A file "
         "that cannot be read is reported and the others are still predicted; the exit status is "
         "then 1.",
     )
@@ -31,8 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON list")
 
 
-def _read_images(paths: list[str]) -> tuple[list[dict[str, Any]], list[Any], list[int]]:
-    """One entry per path (an error, a blank or a batch slot), the images, their slots."""
+def _read_images(paths: list[str]) -> tuple[list[dict[str, Any]], list[Any], list[int], dict]:
+    """One entry per path (an error, a blank or a batch slot), the images, their slots and the
+    normalisation of each readable entry (by slot) for the verdict."""
     import numpy as np
 
     from digitpad.core.normalize import normalize_image
@@ -40,6 +42,7 @@ def _read_images(paths: list[str]) -> tuple[list[dict[str, Any]], list[Any], lis
     entries: list[dict[str, Any]] = []
     images: list[Any] = []
     slots: list[int] = []
+    norms: dict[int, Any] = {}
     for image_path in paths:
         entry: dict[str, Any] = {"path": image_path}
         try:
@@ -49,24 +52,56 @@ def _read_images(paths: list[str]) -> tuple[list[dict[str, Any]], list[Any], lis
         except (OSError, ValueError) as exc:
             entry["error"] = f"cannot read the image: {exc}."
         else:
+            norms[len(entries)] = norm
             if norm.blank or norm.image is None:
-                entry.update(digit="blank", confidence=0.0, probabilities=None)
+                entry.update(digit="blank", confidence=0.0, probabilities=None,
+                             verdict=verdict_json(None))
             else:
                 slots.append(len(entries))
                 images.append(np.asarray(norm.image, dtype=np.float32))
         entries.append(entry)
-    return entries, images, slots
+    return entries, images, slots, norms
+
+
+def verdict_json(verdict: Any) -> dict[str, Any]:
+    """The ``"verdict"`` object of one image (a blank one when ``verdict`` is None)."""
+    if verdict is None:
+        return {"kind": "blank", "text": "Draw a digit", "digit": None, "alternatives": [],
+                "top3": [], "reason": "nothing is drawn.", "detector_score": None}
+    return verdict.to_dict()
+
+
+def verdict_text(v: dict[str, Any]) -> str:
+    """The verdict as the text output's last field: ``digit``, ``unsure: 1 or 7?``, ..."""
+    return f"unsure: {v['text']}" if v["kind"] == "unsure" else v["kind"]
+
+
+def add_verdicts(entries: list[dict[str, Any]], norms: dict, probs_by_slot: dict) -> str | None:
+    """Add ``"verdict"`` to every readable entry (batched detector run); the detector's note.
+
+    ``probs_by_slot`` maps entry index to its probabilities (absent for blank images).
+    """
+    from digitpad.core.verdict import judge_many
+    from digitpad.core.verdict.detector import default_detector
+
+    with stderr_silenced():
+        detector, note = default_detector()
+    slots = sorted(probs_by_slot)
+    for slot, v in zip(slots, judge_many([norms[s] for s in slots],
+                                         [probs_by_slot[s] for s in slots], detector), strict=True):
+        entries[slot]["verdict"] = verdict_json(v)
+    return note
 
 
 def _entry_line(e: dict[str, Any]) -> str:
-    """``path<TAB>digit<TAB>confidence``; tabs, newlines and control characters in the file name
-    (or the error sentence quoting it) are escaped so that each image stays one line of 3 fields."""
+    """``path<TAB>digit<TAB>confidence<TAB>verdict``; tabs, newlines and control characters in the file name
+    (or the error sentence quoting it) are escaped so that each image stays one line of 4 fields."""
     path = shown(e["path"])
     if "error" in e:
         return f"{path}\terror: {shown(e['error'], backslash=False)}"
     if e["digit"] == "blank":
-        return f"{path}\tblank\t{0.0:.3f}"
-    return f"{path}\t{e['digit']}\t{e['confidence']:.3f}"
+        return f"{path}\tblank\t{0.0:.3f}\tblank"
+    return f"{path}\t{e['digit']}\t{e['confidence']:.3f}\t{verdict_text(e['verdict'])}"
 
 
 def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -76,7 +111,8 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from digitpad.core.inference import Predictor
 
     loaded = load(model_path(args.model))
-    entries, images, slots = _read_images(list(args.images))
+    entries, images, slots, norms = _read_images(list(args.images))
+    note = None
     if images:
         # Converting to LiteRT costs ~0.4-1 s and pays off only over many images; a handful of
         # files is done sooner by the tf.function backend (~0.1-0.3 s to set up).
@@ -91,12 +127,15 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                 confidence=round(float(row[digit]), 6),
                 probabilities=[round(float(v), 6) for v in row],
             )
+        note = add_verdicts(entries, norms, dict(zip(slots, probs, strict=True)))
     if args.json:
         write_json_lines(entries, out)
     else:
         for e in entries:
             print(_entry_line(e), file=out)
         out.flush()
+    if note and not args.json:
+        print(f"{PROG}: note: {note}", file=err)
     bad = sum("error" in e for e in entries)
     if bad:
         print(f"{PROG}: error: {bad} of {len(entries)} image(s) could not be read.", file=err)

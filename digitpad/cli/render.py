@@ -192,6 +192,8 @@ def _overview(info: Mapping[str, Any]) -> list[str]:
     )
     if "optimizer_state" in info:
         lines.append(f"optimizer:   {_optimizer_text(info)}")
+    if info.get("confidence"):
+        lines.append(f"confidence:  {info['confidence']}")
     total = info.get("total_params")
     if total is not None:
         trainable = info.get("trainable_params")
@@ -223,7 +225,7 @@ def info_text(info: Mapping[str, Any]) -> str:
     info
         The dict ``describe(path)`` returns (``path``, ``format``, ``file_size``, ``layers``,
         ``total_params``, ``trainable_params``, ``input``, ``output``, ``adaptations``,
-        ``metadata``, ``optimizer``, ``optimizer_state``; missing keys are left out).
+        ``metadata``, ``optimizer``, ``optimizer_state``, ``confidence``; missing keys are left out).
 
     Returns
     -------

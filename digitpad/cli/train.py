@@ -25,6 +25,7 @@ from digitpad.cli.sigint import StopOnSigint
 from digitpad.cli.terminal_text import shown
 from digitpad.core.errors import DigitpadError
 from digitpad.core.training import OPTIMIZERS, SCHEDULES
+from digitpad.core.training.config import AUGMENT_MODES, augment_mode
 
 DESCRIPTION = (
     "Train a model on MNIST (or another data source) and save it. Shows a progress bar with ETA "
@@ -76,9 +77,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     add(
         "--augment",
-        action=argparse.BooleanOptionalAction,
+        choices=AUGMENT_MODES,
+        type=str.lower,
         default=None,
-        help="random shifts/rotations of the training images (default: the architecture's)",
+        help="augmentation of the training images: none; mnist (random shifts, rotations, "
+        "zoom); drawn (pad-like strokes: stroke width, rotation, slant, stretch, elastic "
+        "distortion) (default: the architecture's: drawn for best, none for fast)",
+    )
+    add(
+        "--no-augment",
+        dest="augment",
+        action="store_const",
+        const="none",
+        help="the same as --augment none",
     )
     add(
         "--val-split",
@@ -152,10 +163,9 @@ def train_config(args: argparse.Namespace) -> Any:
 
 def describe_config(cfg: Any) -> str:
     """The resolved settings on one line (architecture, epochs, optimizer, ...)."""
-    aug = "on" if cfg.augment else "off"
     return (
         f"{cfg.arch}: {cfg.epochs} epoch(s), batch {cfg.batch_size}, {cfg.optimizer} "
-        f"lr {cfg.learning_rate:g} ({cfg.schedule}), augmentation {aug}, "
+        f"lr {cfg.learning_rate:g} ({cfg.schedule}), augmentation {augment_mode(cfg.augment)}, "
         f"validation {cfg.val_split:g}, seed {cfg.seed}"
     )
 

@@ -44,6 +44,7 @@ from digitpad.gui.internals import InternalsPanel
 from digitpad.gui.label_bar import LabelBar
 from digitpad.gui.preview import NormalizationPreview
 from digitpad.gui.prob_bars import BLANK_TEXT, ProbabilityBars
+from digitpad.gui.verdict_label import VerdictPanel
 
 LOADING_TEXT = "Model loading…"
 
@@ -113,6 +114,11 @@ class RecognizeTab(QWidget):
         self.pad.changed.connect(self._update_buttons)
         self.current.changed.connect(self._on_model_changed)
         self._on_model_changed()
+        self.verdict_panel.load_detector(self.current.runner, self._on_detector_ready)
+
+    def _on_detector_ready(self) -> None:
+        if self.last_prediction is not None:
+            self.verdict_panel.show_verdict(self.verdict_panel.judge(self.last_prediction))
 
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
@@ -181,6 +187,8 @@ class RecognizeTab(QWidget):
 
         right = QVBoxLayout()
         right.addLayout(head)
+        self.verdict_panel = VerdictPanel()
+        right.addWidget(self.verdict_panel)
         right.addWidget(self.bars, 1)
         right.addWidget(self.preview)
         self.internals = InternalsPanel(self.pad, self.current)
@@ -307,6 +315,7 @@ class RecognizeTab(QWidget):
         self.internals.clear()
         self.bars.set_message("")
         self.digit_label.setText("")
+        self.verdict_panel.clear()
         self.confidence_label.setText(self._no_model_text)
         from digitpad.core.normalize import normalize_canvas
 
@@ -321,6 +330,7 @@ class RecognizeTab(QWidget):
         self.last_prediction = prediction
         self.bars.show_prediction(prediction)
         self.preview.show_normalized(prediction.normalized)
+        self.verdict_panel.show_verdict(self.verdict_panel.judge(prediction))
         if prediction.blank:
             self.digit_label.setText("")
             self.confidence_label.setText(BLANK_TEXT)

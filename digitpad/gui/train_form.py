@@ -15,12 +15,10 @@ from typing import Any
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -30,10 +28,9 @@ from PySide6.QtWidgets import (
 
 from digitpad.gui.device_combo import NO_GPU_REASON, DeviceCombo
 from digitpad.gui.settings import app_settings
+from digitpad.gui.train_data_choice import BUNDLED, AugmentCombo, DataChoice
 
 __all__ = ["BUNDLED", "NO_GPU_REASON", "LogSpinBox", "TrainForm"]
-
-BUNDLED = "bundled"
 
 
 class LogSpinBox(QDoubleSpinBox):
@@ -91,7 +88,6 @@ class TrainForm(QWidget):
 
         self._archs = ARCHS
         self._runner = runner
-        self._data_source: str | None = None   # None = bundled MNIST
         self._base_model: str | None = None    # a saved model to train further; None = a new model
         self._param_counts: dict[str, int | None] = {}
         self._counting = False
@@ -124,17 +120,11 @@ class TrainForm(QWidget):
             "Fraction of the training images held out for validation (0 = none). With validation, "
             "a completed run keeps the weights of its best epoch."
         )
-        self.augment_check = QCheckBox("Augment (shifts, rotations, zoom)", self)
+        self.augment_combo = AugmentCombo(self)
         self.seed_spin = QSpinBox(self)
         self.seed_spin.setRange(0, 2**31 - 1)
         self.device_combo = DeviceCombo(runner, app_settings().value("train/device", "auto", type=str), self)
-        self.data_label = QLabel("", self)
-        self.data_label.setWordWrap(True)
-        self.data_bundled_button = QPushButton("Bundled MNIST", self)
-        self.data_folder_button = QPushButton("Folder…", self)
-        self.data_folder_button.setToolTip("A folder of MNIST IDX files, or of images in 0/ … 9/ sub-folders.")
-        self.data_npz_button = QPushButton(".npz…", self)
-        self.data_npz_button.setToolTip("A Keras-style mnist.npz (x_train, y_train, x_test, y_test).")
+        self.data_choice = DataChoice(self)
         self.limit_spin = QSpinBox(self)
         self.limit_spin.setRange(0, 10_000_000)
         self.limit_spin.setSingleStep(1000)
@@ -152,9 +142,6 @@ class TrainForm(QWidget):
         self._layout()
 
         self.arch_combo.currentIndexChanged.connect(self._on_arch_changed)
-        self.data_folder_button.clicked.connect(self._choose_data_folder)
-        self.data_npz_button.clicked.connect(self._choose_data_npz)
-        self.data_bundled_button.clicked.connect(lambda: self.set_data_source(None))
         self.base_file_button.clicked.connect(self._choose_base_model)
         self.base_new_button.clicked.connect(lambda: self.set_base_model(None))
 
@@ -169,10 +156,6 @@ class TrainForm(QWidget):
         base_buttons.addWidget(self.base_new_button)
         base_buttons.addWidget(self.base_file_button)
         base_buttons.addStretch(1)
-        data_buttons = QGridLayout()  # two rows: the form stays narrow enough for the plots
-        data_buttons.addWidget(self.data_bundled_button, 0, 0, 1, 2)
-        data_buttons.addWidget(self.data_folder_button, 1, 0)
-        data_buttons.addWidget(self.data_npz_button, 1, 1)
         form.addRow("Start from:", self.base_label)
         form.addRow("", base_buttons)
         form.addRow("Architecture:", self.arch_combo)
@@ -183,18 +166,21 @@ class TrainForm(QWidget):
         form.addRow("Learning rate:", self.lr_spin)
         form.addRow("LR schedule:", self.schedule_combo)
         form.addRow("Validation:", self.val_spin)
-        form.addRow(self.augment_check)
+        form.addRow("Augmentation:", self.augment_combo)
         form.addRow("Seed:", self.seed_spin)
         form.addRow("Device:", self.device_combo)
-        form.addRow("Data:", self.data_label)
-        form.addRow("", data_buttons)
+        form.addRow("Data:", self.data_choice)
         form.addRow("Train on first:", self.limit_spin)
 
     # ============================================================ public API
     def build_config(self, **extra: Any) -> Any:
-        """The ``TrainConfig`` described by the form (plus :attr:`config_overrides` and ``extra``)."""
+        """The ``TrainConfig`` described by the form (plus :attr:`config_overrides` and ``extra``).
+
+        Raises ``DataError`` when the personal drawings are to be added but there are none.
+        """
         from digitpad.core.training import TrainConfig
 
+        self.data_choice.check()
         values = dict(
             arch=self.arch_combo.currentData(),
             epochs=int(self.epochs_spin.value()),
@@ -203,10 +189,10 @@ class TrainForm(QWidget):
             learning_rate=float(self.lr_spin.value()),
             schedule=self.schedule_combo.currentText(),
             val_split=float(self.val_spin.value()),
-            augment=bool(self.augment_check.isChecked()),
+            augment=self.augment_combo.mode(),
             seed=int(self.seed_spin.value()),
             device=self.device_combo.device(),
-            data=self._data_source,
+            data=self.data_choice.config_data(),
             train_limit=int(self.limit_spin.value()) or None,
         )
         values.update(self.config_overrides)
@@ -214,21 +200,16 @@ class TrainForm(QWidget):
         return TrainConfig(**values)
 
     def data_source(self) -> str | None:
-        """The data source a run will use (None = bundled MNIST)."""
-        return self._data_source
+        """The main data source a run will use (None = bundled MNIST)."""
+        return self.data_choice.source()
 
     def set_data_source(self, path: str | None) -> None:
         """Use ``path`` (IDX folder, image folder or .npz) as training data; empty = bundled MNIST."""
-        text = str(path or "").strip()
-        if text.lower() in ("", BUNDLED, "mnist", "none"):
-            self._data_source = None
-            self.data_label.setText("Bundled MNIST (60,000 train / 10,000 test)")
-            self.data_label.setToolTip("The MNIST set shipped with digitpad.")
-        else:
-            self._data_source = text
-            self.data_label.setText(text)
-            self.data_label.setToolTip(text)
-        app_settings().setValue("train/data", self._data_source or BUNDLED)
+        self.data_choice.set_source(path)
+
+    def data_sources(self) -> list[str | None]:
+        """Every source the next run loads (``None`` = bundled MNIST), personal drawings included."""
+        return self.data_choice.sources()
 
     def base_model(self) -> str | None:
         """The saved model the next run starts from (None: a new model)."""
@@ -249,10 +230,10 @@ class TrainForm(QWidget):
     def set_busy(self, busy: bool) -> None:
         """Lock the form while a run uses its settings."""
         for w in (self.arch_combo, self.epochs_spin, self.batch_spin, self.optimizer_combo, self.lr_spin,
-                  self.schedule_combo, self.val_spin, self.augment_check, self.seed_spin,
-                  self.device_combo, self.data_bundled_button, self.data_folder_button,
-                  self.data_npz_button, self.limit_spin, self.base_new_button, self.base_file_button):
+                  self.schedule_combo, self.val_spin, self.augment_combo, self.seed_spin,
+                  self.device_combo, self.limit_spin, self.base_new_button, self.base_file_button):
             w.setEnabled(not busy)
+        self.data_choice.set_busy(busy)
 
     def restore(self) -> None:
         """Fill the form from the settings file (architecture defaults where nothing is saved)."""
@@ -268,11 +249,11 @@ class TrainForm(QWidget):
             _set_combo_text(self.optimizer_combo, s.value("train/optimizer", "", type=str))
             self.lr_spin.setValue(s.value("train/learning_rate", self.lr_spin.value(), type=float))
             _set_combo_text(self.schedule_combo, s.value("train/schedule", "", type=str))
-            self.augment_check.setChecked(s.value("train/augment", self.augment_check.isChecked(), type=bool))
+            self.augment_combo.set_mode(s.value("train/augment", self.augment_combo.mode(), type=str))
         self.val_spin.setValue(s.value("train/val_split", 0.1, type=float))
         self.seed_spin.setValue(s.value("train/seed", 0, type=int))
         self.limit_spin.setValue(s.value("train/limit", 0, type=int))
-        self.set_data_source(s.value("train/data", BUNDLED, type=str))
+        self.data_choice.restore()
 
     def save(self) -> None:
         """Write the form to the settings file."""
@@ -284,11 +265,11 @@ class TrainForm(QWidget):
         s.setValue("train/learning_rate", float(self.lr_spin.value()))
         s.setValue("train/schedule", self.schedule_combo.currentText())
         s.setValue("train/val_split", float(self.val_spin.value()))
-        s.setValue("train/augment", bool(self.augment_check.isChecked()))
+        s.setValue("train/augment", self.augment_combo.mode())
         s.setValue("train/seed", int(self.seed_spin.value()))
         s.setValue("train/device", self.device_combo.device())
         s.setValue("train/limit", int(self.limit_spin.value()))
-        s.setValue("train/data", self._data_source or BUNDLED)
+        self.data_choice.save()
         s.sync()
 
     # ========================================================== architecture
@@ -306,7 +287,7 @@ class TrainForm(QWidget):
         _set_combo_text(self.optimizer_combo, spec.optimizer)
         self.lr_spin.setValue(float(spec.learning_rate))
         _set_combo_text(self.schedule_combo, spec.schedule)
-        self.augment_check.setChecked(bool(spec.augment))
+        self.augment_combo.set_mode(spec.augment)
         self._show_arch_info()
 
     def _request_param_count(self, name: str | None) -> None:
@@ -355,21 +336,6 @@ class TrainForm(QWidget):
         self.arch_info.setText(f"{spec.description} — {params}")
 
     # ============================================================ file dialogs
-    @Slot()
-    def _choose_data_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Choose a data folder",
-                                                self._data_source or str(Path.home()))
-        if path:
-            self.set_data_source(path)
-
-    @Slot()
-    def _choose_data_npz(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Choose an .npz data file", self._data_source or str(Path.home()), "NumPy archive (*.npz)"
-        )
-        if path:
-            self.set_data_source(path)
-
     @Slot()
     def _choose_base_model(self) -> None:
         path, _ = QFileDialog.getOpenFileName(

@@ -28,8 +28,16 @@ def _load_base_model(path: str) -> Any:
     return load_model(path).model
 
 
-def _run(session: Any, epochs: int | None, report: Any) -> Any:
-    """Worker: one run of ``session`` (``epochs`` None: the first run) reporting to ``report``."""
+def _run(session: Any, epochs: int | None, sources: list | None, report: Any) -> Any:
+    """Worker: one run of ``session`` (``epochs`` None: the first run) reporting to ``report``.
+
+    ``sources`` (several data sources, e.g. MNIST and the personal drawings) are loaded first,
+    as ``digitpad train --data A --data B`` loads them, unless the session has its data already.
+    """
+    if sources and session.dataset is None and session.trainer is None:
+        from digitpad.core.data.combine import load_datasets
+
+        session.dataset = load_datasets(sources)
     session.on_progress = report
     return session.run() if epochs is None else session.continue_training(epochs)
 
@@ -60,6 +68,7 @@ class SessionRunner(QObject):
         self._task: Task | None = None
         self._loading: Task | None = None
         self._cancelled = False
+        self._sources: list | None = None
         self.session: Any = None
 
     # ---------------------------------------------------------------- state
@@ -77,8 +86,12 @@ class SessionRunner(QObject):
         return self.session.result if self.session is not None else None
 
     # ---------------------------------------------------------------- actions
-    def start(self, config: Any, base_model: str | None = None) -> bool:
+    def start(self, config: Any, base_model: str | None = None,
+              sources: list | None = None) -> bool:
         """Start a new session with ``config`` (from the model saved at ``base_model``, if given).
+
+        ``sources``: several data sources loaded and joined in the worker (``None`` = bundled
+        MNIST); a single source (or none) leaves the loading to the session (``config.data``).
 
         Returns False (and does nothing) while a run is in progress. A bad config raises
         ``TrainingError`` here, before anything starts.
@@ -87,6 +100,7 @@ class SessionRunner(QObject):
             return False
         from digitpad.core.training import TrainingSession
 
+        self._sources = list(sources) if sources is not None and len(sources) > 1 else None
         if base_model is None:
             self.session = TrainingSession(config)
             self._launch(None)
@@ -126,7 +140,7 @@ class SessionRunner(QObject):
     def _launch(self, epochs: int | None) -> None:
         session = self.session
         self._task = self._runner.start(
-            _run, session, epochs, name="digitpad-train", low_priority=True,
+            _run, session, epochs, self._sources, name="digitpad-train", low_priority=True,
             stop=session.request_stop, on_progress=self._on_progress,
             on_done=self._on_done, on_error=self._on_error, on_finished=self._on_run_finished,
         )

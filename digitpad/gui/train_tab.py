@@ -234,7 +234,7 @@ class TrainTab(QWidget):
         try:
             config = self.build_config()
             base = self.form.base_model()
-            started = self.session.start(config, base)
+            started = self.session.start(config, base, self.form.data_sources())
         except Exception as exc:  # a bad form value: say it
             self._report_error("Cannot start training", str(exc))
             return

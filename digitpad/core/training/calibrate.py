@@ -14,13 +14,15 @@ import numpy as np
 
 from digitpad.core.calibration import calibration_metadata
 from digitpad.core.tfsetup import tf
+from digitpad.core.training.evaluate import predict_probabilities
 
 #: Fewer validation images than this give no temperature (too noisy to fit one number on).
 MIN_VALIDATION = 20
 
 
 def fit_on_validation(model: Any, x_val: np.ndarray | None, y_val: np.ndarray | None,
-                      device: str, on_message: Callable[[str], None] | None = None) -> dict | None:
+                      device: str, on_message: Callable[[str], None] | None = None, *,
+                      probs: np.ndarray | None = None) -> dict | None:
     """Fit a temperature on held-out images; ``None`` when there are too few of them.
 
     Parameters
@@ -33,11 +35,15 @@ def fit_on_validation(model: Any, x_val: np.ndarray | None, y_val: np.ndarray | 
         TensorFlow device to predict on (``"/CPU:0"``, ...).
     on_message
         Receives one sentence about the fitted temperature.
+    probs
+        The model's probabilities on ``x_val`` when already predicted (the trainer's last
+        validation of these weights); predicted here when ``None``.
     """
     if x_val is None or y_val is None or len(x_val) < MIN_VALIDATION:
         return None
-    with tf().device(device):
-        probs = np.asarray(model.predict(x_val, batch_size=512, verbose=0), dtype=np.float64)
+    if probs is None:
+        with tf().device(device):
+            probs = predict_probabilities(model, x_val)
     cal = calibration_metadata(probs, y_val, fitted_on=f"validation split ({len(y_val)} images)")
     if on_message is not None:
         on_message(f"confidence calibrated: temperature {cal['temperature']:.3g} (validation "

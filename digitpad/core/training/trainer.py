@@ -26,14 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from digitpad.core.archs import NUM_CLASSES, build_model, check_classifier, get_arch
+from digitpad.core.archs import build_model, check_classifier, get_arch
 from digitpad.core.data import Dataset, load_dataset, to_model_input
 from digitpad.core.errors import TrainingError
 from digitpad.core.tfsetup import describe_device, keras, resolve_device, tf
 from digitpad.core.training.calibrate import fit_on_validation
 from digitpad.core.training.callbacks import RunCounter, engine_callbacks, fault_reason, stop_reason
 from digitpad.core.training.config import TrainConfig, check_int
-from digitpad.core.training.evaluate import evaluate
+from digitpad.core.training.evaluate import evaluate, predict_probabilities, scores
 from digitpad.core.training.events import Progress, RunStatus, TrainResult
 from digitpad.core.training.pipeline import make_train_dataset, split_data
 from digitpad.core.training.schedules import make_optimizer, make_schedule
@@ -96,6 +96,7 @@ class Trainer:
         self.best_epoch: int | None = None
         self._best_key: tuple[float, float] | None = None
         self._best_weights: list | None = None
+        self._best_val_probs: np.ndarray | None = None  # validation probabilities of those
         self._weights_are_best = True
         self.step = 0
         self.test_accuracy: float | None = None
@@ -271,9 +272,6 @@ class Trainer:
         except (TypeError, ValueError, AttributeError):
             self._schedule_enabled = False
 
-    def _labels_for_model(self, y: np.ndarray) -> np.ndarray:
-        return np.eye(NUM_CLASSES, dtype=np.float32)[y] if self._one_hot else y
-
     # -- a run ---------------------------------------------------------------------------------
 
     def _train(self, epochs: int, *, first: bool) -> TrainResult:
@@ -329,7 +327,8 @@ class Trainer:
             self._finish_epoch(counter, total)
         restored = None if status is RunStatus.STOPPED else self._restore_best()
         self.calibration = None if status is not RunStatus.COMPLETED else fit_on_validation(
-            self.model, self.x_val, self.y_val, self.tf_device, self._message)
+            self.model, self.x_val, self.y_val, self.tf_device, self._message,
+            probs=self._best_val_probs if self._weights_are_best else None)
         stopped = status is RunStatus.STOPPED
         reason = stop_reason(counter, self.epochs_done) if stopped else fault or "completed"
         self._evaluate_test()
@@ -361,16 +360,16 @@ class Trainer:
                 "accuracy": counter.logs.get("accuracy", float("nan")),
                 "lr": float(counter.lr)}
         if self.x_val is not None:
-            with tf().device(self.tf_device):
-                val = self.model.evaluate(self.x_val, self._labels_for_model(self.y_val),
-                                          batch_size=512, verbose=0, return_dict=True)
-            logs["val_loss"] = float(val["loss"])
-            logs["val_accuracy"] = float(val.get("accuracy", val.get("compile_metrics", float("nan"))))
+            with tf().device(self.tf_device):  # the predict function the test set uses too
+                probs = predict_probabilities(self.model, self.x_val)
+            logs["val_loss"], logs["val_accuracy"] = scores(probs, self.y_val,
+                                                            self.config.label_smoothing)
             key = (logs["val_accuracy"], -logs["val_loss"])
             if self._best_key is None or key > self._best_key:
                 self._best_key = key
                 self.best_epoch = self.epochs_done
                 self._best_weights = [np.array(w, copy=True) for w in self.model.get_weights()]
+                self._best_val_probs = probs
                 self._weights_are_best = True
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)

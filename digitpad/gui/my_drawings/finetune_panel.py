@@ -1,4 +1,8 @@
-"""Fine-tune the model in use on the personal drawings: worker task, live loss plot, before/after."""
+"""Fine-tune the model in use on the personal drawings: worker task, live loss plot, before/after.
+
+Both models are kept: "Use tuned model" makes the tuned one the model in use (``CurrentModel.use``),
+"Use model before" switches back to the model the fine-tune started from.
+"""
 
 from __future__ import annotations
 
@@ -63,6 +67,11 @@ class FinetunePanel(QWidget):
         self.use_button = QPushButton("Use tuned model")
         self.use_button.setEnabled(False)
         self.use_button.clicked.connect(self.use_tuned)
+        self.before_button = QPushButton("Use model before")
+        self.before_button.setToolTip("Switch back to the model the fine-tune started from")
+        self.before_button.setEnabled(False)
+        self.before_button.clicked.connect(self.use_before)
+        self._before: tuple[str, dict, str | None] | None = None  # name, metadata, path
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.plot = pg.PlotWidget()
@@ -78,7 +87,7 @@ class FinetunePanel(QWidget):
         for row, text in enumerate(("held-out drawings", "MNIST test")):
             self.table.setItem(row, 0, QTableWidgetItem(text))
         buttons = QHBoxLayout()
-        for b in (self.start_button, self.stop_button, self.use_button):
+        for b in (self.start_button, self.stop_button, self.use_button, self.before_button):
             buttons.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
@@ -103,6 +112,7 @@ class FinetunePanel(QWidget):
 
         cfg.arch = arch if arch in ARCHS else cfg.arch
         self._holder = {}
+        self._before = (entry.name, dict(entry.metadata or {}), entry.path)
         self._x.clear()
         self._y.clear()
         self.curve.setData([], [])
@@ -141,6 +151,7 @@ class FinetunePanel(QWidget):
         self.status.setText(f"Fine-tuned on {result.trained_drawings} drawings "
                             f"({result.held_out} held out): {result.reason}.{note}")
         self.use_button.setEnabled(True)
+        self.before_button.setEnabled(True)
         self.finished.emit(result)
 
     def _on_error(self, reason: str) -> None:
@@ -158,3 +169,14 @@ class FinetunePanel(QWidget):
         name = f"{self.current.name or 'model'} (fine-tuned)"
         self.current.use(self.result.model, name, self.result.metadata, saved=False,
                          key=("finetune", id(self.result)))
+        self.status.setText(f"Using the fine-tuned model ({name}); Save Model keeps it in a file.")
+
+    @Slot()
+    def use_before(self) -> None:
+        """Make the model the last fine-tune started from the model in use again."""
+        if self.result is None or self._before is None:
+            return
+        name, metadata, path = self._before
+        self.current.use(self.result.base_model, name or "model", metadata, path=path,
+                         saved=path is not None, key=("finetune-base", id(self.result)))
+        self.status.setText(f"Using the model before the fine-tune ({name}).")
