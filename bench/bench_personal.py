@@ -14,6 +14,7 @@ stretched) -- and the MNIST test set.
 Goal: new drawings >= 99 %, MNIST within 0.2 points. Usage::
 
     .venv/bin/python bench/bench_personal.py [--per-digit 10] [--new 60] [--json]
+        [--epochs N] [--lr LR] [--share F] [--mnist-images N] [--hold-out F] [--freeze-bn]
 """
 
 from __future__ import annotations
@@ -57,7 +58,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-digit", type=int, default=10)
     parser.add_argument("--new", type=int, default=60, help="new drawings per digit measured")
     parser.add_argument("--json", action="store_true")
+    defaults = FinetuneConfig()
+    parser.add_argument("--epochs", type=int, default=defaults.epochs)
+    parser.add_argument("--lr", type=float, default=defaults.learning_rate)
+    parser.add_argument("--share", type=float, default=defaults.drawings_share,
+                        help="fraction of the training images that are drawings")
+    parser.add_argument("--mnist-images", type=int, default=defaults.mnist_images)
+    parser.add_argument("--hold-out", type=float, default=defaults.hold_out)
+    parser.add_argument("--freeze-bn", action="store_true",
+                        help="keep the BatchNormalization layers fixed (inference mode) while tuning")
     args = parser.parse_args(argv)
+    config = FinetuneConfig(arch="best", epochs=args.epochs, learning_rate=args.lr,
+                            drawings_share=args.share, mnist_images=args.mnist_images,
+                            hold_out=args.hold_out)
     rng = np.random.default_rng([PERSON_SEED, 0])
     with tempfile.TemporaryDirectory() as tmp:
         store = DrawingStore(tmp)
@@ -69,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
                 store.save(d.label, d.canvas, strokes)
         drawings = load_drawings(tmp)
         model = load_model(bundled_model_path()).model
+        for layer in model.layers:  # the fine-tune's copy keeps the layers' trainable flags
+            if args.freeze_bn and type(layer).__name__ == "BatchNormalization":
+                layer.trainable = False
         x_new, y_new = _new_drawings(args.new)
 
         def read(m) -> tuple[float, list[int]]:
@@ -82,11 +98,11 @@ def main(argv: list[str] | None = None) -> int:
 
         before_new, before_wrong = read(model)
         t0 = time.perf_counter()
-        result = Finetuner(model, drawings, config=FinetuneConfig(arch="best"), record=False).run()
+        result = Finetuner(model, drawings, config=config, record=False).run()
         elapsed = time.perf_counter() - t0
         after_new, after_wrong = read(result.model)
     report = {
-        "per_digit": args.per_digit, "styles": PERSON, "new_per_digit": args.new,
+        "per_digit": args.per_digit, "config": config.__dict__, "freeze_bn": args.freeze_bn, "styles": PERSON, "new_per_digit": args.new,
         "labelled_before": read_labelled(model, drawings), "new_before": before_new, "new_after": after_new,
         "new_misread_per_digit_before": before_wrong, "new_misread_per_digit_after": after_wrong,
         **result.to_dict(), "finetune_seconds": round(elapsed, 1),

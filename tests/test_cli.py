@@ -170,7 +170,8 @@ def test_predict_text_and_json(trained, digit_pngs):
     predicted = []
     for line, path in zip(lines, files + [str(digit_pngs.blank)], strict=True):
         cols = line.split("\t")
-        assert len(cols) == 3 and cols[0] == path
+        assert len(cols) == 4 and cols[0] == path
+        assert cols[3] in ("digit", "not a digit", "blank") or cols[3].startswith("unsure: ")
         assert 0.0 <= float(cols[2]) <= 1.0
         predicted.append(cols[1])
     assert predicted[-1] == "blank"

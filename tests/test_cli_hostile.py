@@ -266,7 +266,7 @@ def test_predict_keeps_one_line_of_three_fields_per_image(tmp_path, tiny_model_f
     lines = captured.out.splitlines()
     assert len(lines) == 2 and "\x1b" not in captured.out and "\r" not in captured.out
     good, bad = (ln.split("\t") for ln in lines)
-    assert good[0] == shown(odd) and good[1] in "0123456789" and len(good) == 3
+    assert good[0] == shown(odd) and good[1] in "0123456789" and len(good) == 4
     assert bad[0] == shown(broken) and bad[1].startswith("error: ") and len(bad) == 2
 
 

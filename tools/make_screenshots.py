@@ -1,7 +1,9 @@
-"""Render docs/screenshots/recognize.png and train.png from the real window (offscreen Qt).
+"""Render docs/screenshots/{recognize,train,evaluate,internals}.png from the real window (offscreen).
 
-Recognize: a real MNIST test digit is put on the pad (``set_image``, as when an image is opened)
-and recognised by the model, with the normalisation steps shown. Train: a tiny real training run
+Recognize: a "3" drawn on the pad with real mouse strokes and recognised by the model, with the
+normalisation steps shown. Internals: the same drawing with the live activations and attribution
+switched on. Evaluate: the model evaluated on the MNIST test set, the confusion cell with the most
+mistakes clicked (a real mouse click), its gallery shown. Train: a tiny real training run
 (a few thousand images, 2 epochs) from the Train tab so the plots have curves. Settings and run
 history go to a temporary folder, so the user's own are not touched.
 
@@ -70,11 +72,36 @@ def _draw(pad, points) -> None:
     send(QMouseEvent.Type.MouseButtonRelease, *points[-1], left_button, none)
 
 
+def _evaluate_screenshot(app: QApplication, win, out: Path) -> None:
+    """Evaluate on the bundled MNIST test set, click the cell with most mistakes, grab."""
+    import numpy as np
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    ev = win.evaluate_tab
+    win.tabs.setCurrentWidget(ev)
+    app.processEvents()
+    ev.evaluate()
+    if not _spin(app, lambda: ev.evaluation() is not None and not ev.busy(), 300):
+        print("evaluation did not finish", file=sys.stderr)
+        return
+    confusion = np.array(ev.evaluation().confusion)
+    np.fill_diagonal(confusion, -1)
+    true, pred = np.unravel_index(int(np.argmax(confusion)), confusion.shape)
+    app.processEvents()
+    QTest.mouseClick(ev.confusion.viewport(), Qt.MouseButton.LeftButton,
+                     pos=ev.confusion.cell_center(int(true), int(pred)))
+    _spin(app, lambda: False, 0.5)
+    win.grab().save(str(out / "evaluate.png"))
+    print(f"wrote {out / 'evaluate.png'}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="model file (default: the bundled model)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--train-limit", type=int, default=3000)
+    parser.add_argument("--no-train", action="store_true", help="skip the Train tab screenshot")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -104,7 +131,7 @@ def main() -> int:
             return 1
 
     tab = win.train_tab
-    if hasattr(tab, "start_training"):
+    if hasattr(tab, "start_training") and not args.no_train:
         win.tabs.setCurrentWidget(tab)
         tab.form.limit_spin.setValue(args.train_limit)
         tab.form.epochs_spin.setValue(2)
@@ -131,6 +158,23 @@ def main() -> int:
     _spin(app, lambda: False, 0.5)
     win.grab().save(str(out / "recognize.png"))
     print(f"wrote {out / 'recognize.png'}")
+
+    # the same drawing with the live internals on (activations and attribution)
+    rec = win.recognize_tab
+    rec.preview.set_steps_visible(False)
+    rec.internals.activations_action.setChecked(True)
+    rec.internals.attribution_action.setChecked(True)
+    latest = rec.internals.coalescer
+    _spin(app, lambda: rec.internals.last_result is not None
+          and not latest.in_flight and not latest.pending, 120)
+    _spin(app, lambda: False, 0.5)
+    win.grab().save(str(out / "internals.png"))
+    print(f"wrote {out / 'internals.png'}")
+    rec.internals.activations_action.setChecked(False)
+    rec.internals.attribution_action.setChecked(False)
+
+    if win.current.predictor is not None:
+        _evaluate_screenshot(app, win, out)
 
     win._ask = lambda *a: None
     tab.shutdown()

@@ -1,10 +1,10 @@
 """The Model view: what the model in use is made of, the same data ``digitpad info --json`` gives.
 
-For a model whose file holds it, the view shows :func:`digitpad.core.modelfile.describe` of that
-file (format, size, the file's own input, optimizer state, ...). For a model only in memory
-(trained in this session and not saved) it shows the same keys computed from the model:
-the rows come from :func:`digitpad.core.modelfile.describe.layer_rows`, as ``describe`` makes
-them. Either way the work runs as a task of the app's runner, never on the GUI thread.
+The data is :func:`digitpad.core.modelfile.describe.describe_model` of the model in memory (the
+function behind ``describe(path)`` and ``digitpad info``), so the file is not loaded a second
+time; for a model whose file holds it the file's format and size are added. A model trained in
+this session and not saved is described the same way, without a file. The work runs as a task of
+the app's runner, never on the GUI thread.
 
 Shown: the layer table (name, type, output shape, parameters, activation), the totals, the input
 and output digitpad feeds and reads and the adaptations it made, and the stored metadata with
@@ -13,10 +13,10 @@ the training configuration as a tree.
 
 from __future__ import annotations
 
+import html
 from functools import partial
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
@@ -42,30 +42,15 @@ LIST_SHOWN = 8
 
 
 def describe_entry(entry: Any) -> dict:
-    """Worker: ``describe(path)`` for a model its file holds, else the same keys from memory."""
-    if entry.path and entry.saved:
-        from digitpad.core.modelfile import describe
+    """Worker: the data of ``describe(path)`` for the model in use, from memory (no file re-read).
 
-        return describe(entry.path)
-    from digitpad.core.modelfile.describe import DIGITPAD_INPUT, DIGITPAD_OUTPUT, layer_rows
+    The path, format and file size are given only when the entry's file holds exactly this model.
+    """
+    from digitpad.core.modelfile.describe import describe_model
 
-    model = entry.model
-    optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
-    return {
-        "path": None,
-        "name": entry.name,
-        "format": None,
-        "file_size": None,
-        "layers": layer_rows(model),
-        "total_params": int(model.count_params()),
-        "trainable_params": int(sum(int(np.prod(w.shape)) for w in model.trainable_weights)),
-        "input": {"file": None, "digitpad": DIGITPAD_INPUT},
-        "output": DIGITPAD_OUTPUT,
-        "adaptations": list(entry.adaptations),
-        "metadata": dict(entry.metadata),
-        "optimizer": type(optimizer).__name__ if optimizer is not None else None,
-        "optimizer_state": False,
-    }
+    return describe_model(entry.model, name=entry.name, metadata=entry.metadata,
+                          adaptations=entry.adaptations,
+                          path=entry.path if entry.path and entry.saved else None)
 
 
 def _value_text(value: Any) -> str:
@@ -91,6 +76,7 @@ class ModelView(QWidget):
         self._described_as: tuple = (None, None)   # its (path, saved) then
         self._request = 0
         self.title = QLabel("")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)   # a name from a file is not markup
         font = QFont(self.font())
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setBold(True)
@@ -198,24 +184,29 @@ class ModelView(QWidget):
             item.setExpanded(item.text(0) == "config")
 
     def _overview_html(self, info: dict) -> str:
+        esc = html.escape
         lines = []
         if info.get("path"):
             size = info.get("file_size")
             size_text = f", {size / 1e6:.2f} MB" if isinstance(size, int) else ""
-            lines.append(f"File <b>{info['path']}</b> ({info.get('format')}{size_text})")
+            lines.append(f"File <b>{esc(str(info['path']))}</b> "
+                         f"({esc(str(info.get('format')))}{size_text})")
         else:
             lines.append("Not saved to a file: described from memory")
         inputs = info.get("input") or {}
         if inputs.get("file"):
-            lines.append(f"Input in the file: {inputs['file']}")
-        lines.append(f"digitpad feeds {inputs.get('digitpad', '')} and reads {info.get('output', '')}")
+            lines.append(f"Input of the model itself: {esc(str(inputs['file']))}")
+        lines.append(f"digitpad feeds {esc(str(inputs.get('digitpad', '')))} and reads "
+                     f"{esc(str(info.get('output', '')))}")
         adaptations = info.get("adaptations") or []
-        lines.append("Adapted: " + "; ".join(adaptations) if adaptations
+        lines.append("Adapted: " + esc("; ".join(adaptations)) if adaptations
                      else "No adaptation needed")
         optimizer = info.get("optimizer")
         if optimizer:
             state = "with" if info.get("optimizer_state") else "without"
-            lines.append(f"Optimizer {optimizer}, {state} its state")
+            lines.append(f"Optimizer {esc(str(optimizer))}, {state} its state")
+        if info.get("confidence"):
+            lines.append(f"Confidence: {esc(str(info['confidence']))}")
         return "<br>".join(lines)
 
     def _fill_tree(self, parent: QTreeWidgetItem, data: dict) -> None:

@@ -104,8 +104,10 @@ class DataChoice(QWidget):
         self.npz_button.setToolTip("A Keras-style mnist.npz (x_train, y_train, x_test, y_test).")
         self.personal_check = QCheckBox("Add my drawings", self)
         self.personal_check.setToolTip(
-            "Also train on your labelled drawings (the My drawings tab; keys 0–9 on Recognize): "
-            f"{self.store.root}"
+            "Also train on your labelled drawings (keys 0–9 on the Recognize tab), as "
+            "`digitpad train --data mnist --data FOLDER` does. A few drawings among 60,000 images "
+            "change little: to teach a model your hand, use Fine-tune on the My drawings tab. "
+            f"Folder: {self.store.root}"
         )
         buttons = QGridLayout()  # two rows: the form stays narrow enough for the plots
         buttons.addWidget(self.bundled_button, 0, 0, 1, 2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,8 @@ import numpy as np
 from digitpad.core.calibration import confidence_text, temperature_from_metadata
 from digitpad.core.errors import ModelFileError
 from digitpad.core.modelfile.adapt import input_dtype, layer_activation, shape_text, single_shape
-from digitpad.core.modelfile.io import load_model
+from digitpad.core.modelfile.formats import format_for_suffix
+from digitpad.core.modelfile.io import has_optimizer_state, load_model
 from digitpad.core.tfsetup import keras
 
 DIGITPAD_INPUT = "(None, 28, 28, 1) float32 in [0, 1]"
@@ -75,33 +77,72 @@ def describe(path: str | os.PathLike) -> dict:
         Whatever :func:`~digitpad.core.modelfile.io.load_model` refuses.
     """
     loaded = load_model(path)
-    model = loaded.model
+    return describe_model(loaded.model, name=loaded.name, metadata=loaded.metadata,
+                          adaptations=loaded.adaptations, path=loaded.path,
+                          optimizer_state=loaded.optimizer_state)
+
+
+def describe_model(model: Any, *, name: str, metadata: dict | None = None,
+                   adaptations: list[str] | None = None, path: str | os.PathLike | None = None,
+                   optimizer_state: bool | None = None) -> dict:
+    """The data :func:`describe` gives, for a model already in memory (nothing is read again).
+
+    Parameters
+    ----------
+    model
+        The adapted Keras model (as :func:`~digitpad.core.modelfile.io.load_model` returns it,
+        or a model trained in this process).
+    name, metadata, adaptations
+        Display name, digitpad metadata and the adaptations made when it was loaded.
+    path
+        The file that holds exactly this model, or None (then ``path``, ``format`` and
+        ``file_size`` are None and ``input["file"]`` is the model's own input).
+    optimizer_state
+        Whether the optimizer state was restored from the file; None: worked out from the
+        model (a ``.keras`` file and a trained optimizer, as ``load_model`` decides).
+
+    Returns
+    -------
+    dict
+        The keys of :func:`describe`.
+    """
+    adaptations = list(adaptations or [])
+    metadata = dict(metadata or {})
+    file_path = Path(path) if path is not None else None
+    fmt = format_for_suffix(file_path) if file_path is not None else None
     inner = [layer for layer in model.layers if isinstance(layer, keras().Model)]
-    source = inner[0] if inner and loaded.adaptations else model   # the file's own model
+    source = inner[0] if inner and adaptations else model   # the file's own model
     try:
-        file_input = shape_text(single_shape(source.input_shape, "input", loaded.path.name))
+        file_input = shape_text(single_shape(source.input_shape, "input",
+                                             file_path.name if file_path else name))
     except ModelFileError:
         file_input = "?"
     dtype = input_dtype(source)
     if dtype != "float32":
         file_input += f" {dtype}"
     optimizer = getattr(source, "optimizer", None) if getattr(source, "compiled", False) else None
+    if optimizer_state is None:
+        optimizer_state = fmt == "keras" and has_optimizer_state(source)
+    try:
+        size = file_path.stat().st_size if file_path is not None else None
+    except OSError:
+        size = None
     return {
-        "path": str(loaded.path),
-        "name": loaded.name,
-        "format": loaded.format,
-        "file_size": loaded.path.stat().st_size,
+        "path": str(file_path) if file_path is not None else None,
+        "name": name,
+        "format": fmt,
+        "file_size": size,
         "layers": layer_rows(model),
         "total_params": int(model.count_params()),
         "trainable_params": int(sum(int(np.prod(w.shape)) for w in model.trainable_weights)),
         "input": {"file": file_input, "digitpad": DIGITPAD_INPUT},
         "output": DIGITPAD_OUTPUT,
-        "adaptations": list(loaded.adaptations),
-        "metadata": loaded.metadata,
+        "adaptations": adaptations,
+        "metadata": metadata,
         "optimizer": type(optimizer).__name__ if optimizer is not None else None,
-        "optimizer_state": loaded.optimizer_state,
-        "confidence": confidence_text(temperature_from_metadata(loaded.metadata)),
+        "optimizer_state": bool(optimizer_state),
+        "confidence": confidence_text(temperature_from_metadata(metadata)),
     }
 
 
-__all__ = ["describe", "layer_rows"]
+__all__ = ["describe", "describe_model", "layer_rows"]

@@ -3,10 +3,10 @@
 :mod:`.glyphs` holds the styles the drawn-digit benchmark measures; this module adds the hands of
 individual writers whose digits a model trained on MNIST misreads (measured in
 ``bench/bench_personal.py``): a slashed programmer's zero (read as 8), a continental 1 whose flag
-is as long as its stem (read as 7), a crossed Z-shaped 2 (read as 7), an 8 with a tiny top loop
-(read as 0), a 4 written like a ``y``, a crossed 7 with a short bar, a 9 whose tail sweeps left
-like a ``g``. Strokes are in the glyph's unit box (x right, y down, 0..1) in the
-order the writer draws them, like :mod:`.glyphs`.
+is as long as its stem, on a base (read as 7), a crossed Z-shaped 2 (read as 7), an 8 with a tiny
+top loop (read as 0), a 4 written like a ``y``, a crossed 7 with a short bar, a 9 whose tail
+sweeps left like a ``g``. Strokes are in the glyph's unit box (x right, y down, 0..1) in the order
+the writer draws them, like :mod:`.glyphs`.
 
 Usage::
 
@@ -30,7 +30,7 @@ def _zero_slashed() -> Glyph:
 
 
 def _one_long_flag() -> Glyph:
-    return (poly([(0.05, 0.32), (0.62, 0.02), (0.62, 0.98)]),)
+    return (poly([(0.05, 0.32), (0.62, 0.02), (0.62, 0.98)]), poly([(0.4, 0.98), (0.84, 0.98)]))
 
 
 def _two_z_crossed() -> Glyph:

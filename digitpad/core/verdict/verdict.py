@@ -29,7 +29,7 @@ VERDICTS = (DIGIT, UNSURE, NOT_A_DIGIT, BLANK)
 #: A top probability under this is no digit the model knows.
 NOT_DIGIT_BELOW = 0.25
 #: The runner-up at this fraction of the top probability (or more) makes the verdict unsure.
-UNSURE_RATIO = 0.6
+UNSURE_RATIO = 0.7
 
 
 @dataclass(frozen=True)

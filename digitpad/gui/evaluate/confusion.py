@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtGui import QColor, QPalette, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QWidget
 
 import digitpad.gui.qtcompat  # noqa: F401  (PySide6 emit() refcount work-around)
@@ -36,11 +36,18 @@ class ConfusionMatrixView(pg.PlotWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent=parent)
         self.setMinimumSize(320, 320)
+        pal = self.palette()
+        text = pal.color(QPalette.ColorRole.Text)
+        self.setBackground(pal.color(QPalette.ColorRole.Base))   # as the per-digit bars
         item = self.getPlotItem()
         item.setMenuEnabled(False)
         item.hideButtons()
         item.setMouseEnabled(x=False, y=False)
         item.setAspectLocked(True)
+        axis_pen = pg.mkPen(text)
+        for name in ("bottom", "left"):
+            item.getAxis(name).setPen(axis_pen)
+            item.getAxis(name).setTextPen(axis_pen)
         item.invertY(True)
         item.setLabel("bottom", "predicted digit")
         item.setLabel("left", "true digit")
@@ -51,6 +58,9 @@ class ConfusionMatrixView(pg.PlotWidget):
         item.setYRange(0, CLASSES, padding=0.02)
         self._image = pg.ImageItem(axisOrder="row-major")
         self._image.setColorMap(pg.colormap.get(COLOR_MAP))
+        # the image first: setRect scales by the image's size (before it, one pixel filled all)
+        self._image.setImage(np.zeros((CLASSES, CLASSES), np.float32), levels=(0.0, 1.0),
+                             autoLevels=False)
         self._image.setRect(QRectF(0, 0, CLASSES, CLASSES))
         item.addItem(self._image)
         self._texts: list[list[pg.TextItem]] = []

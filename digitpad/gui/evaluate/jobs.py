@@ -7,7 +7,10 @@ computational is the core's (:func:`digitpad.core.evaluation.evaluate_model`,
 
 from __future__ import annotations
 
+import itertools
+import os
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +29,64 @@ class TestImages:
     description: str            # e.g. "bundled MNIST (60000 train / 10000 test), test split"
 
 
-def model_key(entry: Any) -> tuple:
-    """Identity of a ``ModelEntry`` for the session's result caches (file, name, model object)."""
-    return (entry.path if entry.saved else None, entry.name, id(entry.model))
+_TOKENS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_COUNTER = itertools.count(1)
+
+
+def _model_token(model: Any) -> object:
+    """A number for this model object, never reused for another one (``id()`` is, after GC)."""
+    try:
+        token = _TOKENS.get(model)
+        if token is None:
+            token = _TOKENS[model] = next(_COUNTER)
+        return token
+    except TypeError:   # not weak-referenceable: the object itself (kept alive by the key)
+        return model
+
+
+def model_keys(entry: Any) -> tuple[tuple, ...]:
+    """The identities of a ``ModelEntry`` for the session's result caches.
+
+    The model object itself (the same model keeps its results when it is saved) and, when its
+    file holds it, the file as it is now (path, modification time, size: opening that file again
+    finds the results; a changed file does not).
+    """
+    keys: list[tuple] = [("model", _model_token(entry.model))]
+    if entry.saved and entry.path:
+        try:
+            st = os.stat(entry.path)
+        except OSError:
+            pass
+        else:
+            keys.append(("file", str(entry.path), st.st_mtime_ns, st.st_size))
+    return tuple(keys)
+
+
+class ResultCache:
+    """Results per model (any of :func:`model_keys`) and per further key (data source, ...)."""
+
+    def __init__(self) -> None:
+        self._items: dict[tuple, Any] = {}
+
+    def put(self, keys: tuple[tuple, ...], extra: tuple, value: Any) -> None:
+        """Keep ``value`` under every model key in ``keys`` (taken when the job started)."""
+        for key in keys:
+            self._items[(key, extra)] = value
+
+    def get(self, entry: Any, extra: tuple) -> Any:
+        """The result kept for ``entry`` and ``extra``, or None."""
+        if entry is None:
+            return None
+        for key in model_keys(entry):
+            found = self._items.get((key, extra))
+            if found is not None:
+                return found
+        return None
+
+
+def same_model(entry: Any, keys: tuple[tuple, ...]) -> bool:
+    """True when ``entry`` is the model ``keys`` were taken of."""
+    return entry is not None and bool(set(model_keys(entry)) & set(keys))
 
 
 class DataChoice:

@@ -26,10 +26,12 @@ from PySide6.QtWidgets import (
 from digitpad.gui.current_model import CurrentModel
 from digitpad.gui.evaluate.jobs import (
     DataChoice,
+    ResultCache,
     load_predictor_job,
-    model_key,
+    model_keys,
     progress_fraction,
     robustness_job,
+    same_model,
 )
 from digitpad.gui.evaluate.robustness_plot import RobustnessPlot
 from digitpad.gui.file_open import ask_open_path
@@ -48,7 +50,7 @@ class RobustnessPage(QWidget):
         self.runner = runner
         self.current = current
         self.data = data
-        self._curves: dict[tuple, dict] = {}
+        self._curves = ResultCache()   # curves per model, data source and image count
         self._compare: tuple[str, object] | None = None     # (name, predictor)
         self._stop = threading.Event()
         self._task = None
@@ -99,8 +101,8 @@ class RobustnessPage(QWidget):
         entry = self.current.entry
         if entry is None or entry.predictor is None or self._task is not None:
             return
-        key = self._key(entry)
-        self._run(entry.predictor, partial(self._on_current_done, key, entry.name),
+        keys, extra = model_keys(entry), self._extra()
+        self._run(entry.predictor, partial(self._on_current_done, keys, extra, entry.name),
                   f"Computing the curves of {entry.name}…")
 
     def compare_with(self, path: str) -> None:
@@ -126,8 +128,8 @@ class RobustnessPage(QWidget):
         self._on_model_changed()
 
     # ------------------------------------------------------------------ internals
-    def _key(self, entry) -> tuple:
-        return (model_key(entry), self.data.source, self.images_spin.value())
+    def _extra(self) -> tuple:
+        return (self.data.source, self.images_spin.value())
 
     def _run(self, predictor, on_done, text: str) -> None:
         self._stop.clear()
@@ -139,14 +141,13 @@ class RobustnessPage(QWidget):
             on_error=self._on_error, on_progress=self._on_progress,
             on_finished=self._on_finished, stop=self._stop.set)
 
-    def _on_current_done(self, key: tuple, name: str, result) -> None:
+    def _on_current_done(self, keys: tuple, extra: tuple, name: str, result) -> None:
         images, curves = result
         self.data.remember(images)
-        self._curves[key] = curves
-        entry = self.current.entry
-        if entry is not None and self._key(entry) == key:
+        self._curves.put(keys, extra, curves)
+        if same_model(self.current.entry, keys) and self._extra() == extra:
             self.plot.set_curves("current", name, curves)
-        self.status.setText(f"{name}: accuracy on {key[2]:,} images of {images.description}, "
+        self.status.setText(f"{name}: accuracy on {extra[1]:,} images of {images.description}, "
                             "perturbed.")
 
     def _on_compare_loaded(self, loaded) -> None:
@@ -186,7 +187,7 @@ class RobustnessPage(QWidget):
     @Slot()
     def _on_model_changed(self) -> None:
         entry = self.current.entry
-        curves = self._curves.get(self._key(entry)) if entry is not None else None
+        curves = self._curves.get(entry, self._extra())
         self.plot.set_curves("current", entry.name if curves else "", curves)
         if curves is None and self._task is None:
             self.status.setText("Press Compute curves to see how the accuracy of the model in "

@@ -41,10 +41,12 @@ from digitpad.gui.evaluate.confusion import ConfusionMatrixView
 from digitpad.gui.evaluate.gallery import Gallery
 from digitpad.gui.evaluate.jobs import (
     DataChoice,
+    ResultCache,
     TestImages,
     evaluate_job,
-    model_key,
+    model_keys,
     progress_fraction,
+    same_model,
     source_label,
 )
 from digitpad.gui.evaluate.robustness_page import RobustnessPage
@@ -72,7 +74,7 @@ class EvaluateTab(QWidget):
         self.runner = runner if runner is not None else shared_runner()
         self.current = current if current is not None else CurrentModel(self.runner, self)
         self.data = DataChoice()
-        self._results: dict[tuple, tuple[TestImages, object]] = {}
+        self._results = ResultCache()   # (images, Evaluation) per model and data source
         self._shown: tuple[TestImages, object] | None = None
         self._stop = threading.Event()
         self._task = None
@@ -181,12 +183,12 @@ class EvaluateTab(QWidget):
         if entry is None or entry.predictor is None or self._task is not None:
             return
         self._stop.clear()
-        key = (model_key(entry), self.data.source)
+        keys, source = model_keys(entry), self.data.source
         self._set_running(True)
         self.progress_label.setText("Starting…")
         self._task = self.runner.start(
             evaluate_job, entry.predictor, self.data.source, self.data.images(), self._stop,
-            name="evaluate", on_done=partial(self._on_done, key, entry.name),
+            name="evaluate", on_done=partial(self._on_done, keys, source, entry.name),
             on_error=self._on_error, on_progress=self._on_progress,
             on_finished=self._on_finished, stop=self._stop.set,
         )
@@ -228,21 +230,18 @@ class EvaluateTab(QWidget):
     @Slot()
     def _on_model_changed(self) -> None:
         entry = self.current.entry
-        found = None
-        if entry is not None:
-            found = self._results.get((model_key(entry), self.data.source))
+        found = self._results.get(entry, (self.data.source,))
         if found is not None:
             self._show(entry.name, *found)
         else:
             self._show_nothing()
         self._set_running(self._task is not None)
 
-    def _on_done(self, key: tuple, name: str, result) -> None:
+    def _on_done(self, keys: tuple, source: str | None, name: str, result) -> None:
         images, evaluation = result
         self.data.remember(images)
-        self._results[key] = (images, evaluation)
-        entry = self.current.entry
-        if entry is not None and (model_key(entry), self.data.source) == key:
+        self._results.put(keys, (source,), (images, evaluation))
+        if same_model(self.current.entry, keys) and self.data.source == source:
             self._show(name, images, evaluation)
 
     def _on_error(self, reason: str) -> None:
