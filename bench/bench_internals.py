@@ -78,15 +78,15 @@ class _Driver:
         QApplication.sendEvent(pad, QMouseEvent(kind, pos, pad.mapToGlobal(pos), button, buttons,
                                                 Qt.KeyboardModifier.NoModifier))
 
-    def block(self, moves: int, phase: float, on_result=None) -> list[float]:
-        """One stroke of ``moves`` moves on a cleared pad; the latency of each, in ms."""
+    def block(self, moves: int, phase: float) -> tuple[list[float], list[float]]:
+        """One stroke of ``moves`` moves on a cleared pad: latency and recognise time (ms) each."""
         left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
         self.pad.clear()
         self.app.processEvents()
         points = _points(moves + 1, phase)
         self._send(QMouseEvent.Type.MouseButtonPress, *points[0], left, left)
         self.app.processEvents()
-        out = []
+        out, cpu = [], []
         for x, y in points[1:]:
             before = self.probe.paints
             t0 = time.perf_counter()
@@ -95,13 +95,15 @@ class _Driver:
             while self.probe.paints == before and time.perf_counter() < deadline:
                 self.app.processEvents()
             out.append((self.probe.last_paint - t0) * 1000.0)
+            if self.tab.last_latency_ms is not None:
+                cpu.append(self.tab.last_latency_ms)
             # the next move comes about 4 ms later, as from a 240 Hz tablet or a fast mouse
             pause = time.perf_counter() + 0.004
             while time.perf_counter() < pause:
                 self.app.processEvents()
         self._send(QMouseEvent.Type.MouseButtonRelease, *points[-1], left, none)
         self.app.processEvents()
-        return out
+        return out, cpu
 
 
 def main() -> int:
@@ -138,6 +140,7 @@ def main() -> int:
     # lag of the internals: from the move whose drawing a result shows to that result drawn
     move_times: dict[bytes, float] = {}
     lags: list[float] = []
+    draw_ms: list[float] = []   # GUI-thread time drawing one internals result
     real_show = internals.show_prediction
 
     def show_prediction(prediction, shape):
@@ -149,7 +152,9 @@ def main() -> int:
     real_draw = internals._draw
 
     def draw(result):
+        d0 = time.perf_counter()
         real_draw(result)
+        draw_ms.append((time.perf_counter() - d0) * 1000.0)
         t = move_times.get(np.asarray(result.image28).tobytes())
         if t is not None:
             lags.append((time.perf_counter() - t) * 1000.0)
@@ -171,72 +176,96 @@ def main() -> int:
         driver.block(60, 0.0)
     set_internals(False)
 
-    samples = {"off": [], "on": []}
-    started0, submitted0, delivered0 = (internals.coalescer.started,
-                                        internals.coalescer.submitted,
-                                        internals.coalescer.delivered)
-    lags.clear()
-    on_moves = 0
+    modes = {   # name -> (internals shown, jobs at low priority)
+        "off": (False, True),
+        "on": (True, True),
+        "on-normal-priority": (True, False),
+    }
+    samples: dict[str, list[float]] = {m: [] for m in modes}
+    cpu: dict[str, list[float]] = {m: [] for m in modes}
+    jobs: dict[str, dict[str, int]] = {m: {"submitted": 0, "started": 0, "delivered": 0}
+                                       for m in modes}
+    lag_ms: dict[str, list[float]] = {m: [] for m in modes}
+    latest = internals.coalescer
     for b in range(args.blocks):
-        for mode in ("off", "on"):
-            set_internals(mode == "on")
-            lat = driver.block(args.moves, 0.7 * b + (0.3 if mode == "on" else 0.0))
+        for k, (mode, (shown, low)) in enumerate(modes.items()):
+            latest.low_priority = low
+            set_internals(shown)
+            counts = (latest.submitted, latest.started, latest.delivered)
+            lags.clear()
+            lat, used = driver.block(args.moves, 0.7 * b + 0.2 * k)
+            set_internals(shown)   # let the last job end (its lag counts)
             samples[mode].extend(lat)
-            on_moves += len(lat) if mode == "on" else 0
+            cpu[mode].extend(used)
+            lag_ms[mode].extend(lags)
+            for key, before in zip(("submitted", "started", "delivered"), counts, strict=True):
+                jobs[mode][key] += getattr(latest, key) - before
+    latest.low_priority = True
     set_internals(False)
     stats = {m: summarize(f"internals {m}", np.asarray(v) * 1e6) for m, v in samples.items()}
-    jobs = {
-        "submitted": internals.coalescer.submitted - submitted0,
-        "started": internals.coalescer.started - started0,
-        "delivered": internals.coalescer.delivered - delivered0,
-        "moves_with_internals_on": on_moves,
-    }
-    lag = summarize("internals lag", np.asarray(lags) * 1e6) if lags else None
+    recog = summarize("recognize", np.asarray(sum(cpu.values(), [])) * 1e6)
+    drawing = summarize("draw internals", np.asarray(draw_ms) * 1e6) if draw_ms else None
+    lag = {m: summarize(f"lag {m}", np.asarray(v) * 1e6) for m, v in lag_ms.items() if v}
 
-    off, on = stats["off"], stats["on"]
-    rows = [
-        ["internals OFF (baseline)", len(samples["off"]), off.median_ms, off.p99_ms, off.max_ms, "—"],
-        ["internals ON (activations + attribution)", len(samples["on"]), on.median_ms, on.p99_ms,
-         on.max_ms, f"{on.p99_ms / off.p99_ms:.2f}×" if off.p99_ms > 0 else "—"],
-    ]
+    off = stats["off"]
+    labels = {"off": "internals OFF (baseline)",
+              "on": "internals ON (activations + attribution)",
+              "on-normal-priority": "internals ON, jobs at normal priority (ablation)"}
+    rows = []
+    for m, st in stats.items():
+        ratio = "—" if m == "off" or off.p99_ms <= 0 else f"{st.p99_ms / off.p99_ms:.2f}×"
+        rows.append([labels[m], st.n, f"{st.median_ms:.2f}", f"{st.p99_ms:.2f}",
+                     f"{st.max_ms:.2f}", ratio])
+    on = stats["on"]
     backend = getattr(tab.predictor, "backend", "?")
+    machine = machine_description()
+    machine["load"] = " ".join(f"{v:.1f}" for v in os.getloadavg())
     lines = [
-        f"# Drawing latency with the live internals ({args.blocks} OFF/ON block pairs of "
-        f"{args.moves} moves, offscreen Qt, predictor backend: {backend})",
+        f"# Drawing latency with the live internals ({args.blocks} rounds of {len(modes)} blocks "
+        f"of {args.moves} moves, offscreen Qt, predictor backend: {backend})",
         "",
-        "Mouse move on the pad → probability bars repainted:",
+        f"Machine: {machine['cpu']}, {machine['cores']} cores, load average at the end "
+        f"{machine['load']}.",
         "",
-        markdown_table(["mode", "moves", "median ms", "p99 ms", "max ms", "p99 vs OFF"],
-                       [[r[0], r[1], f"{r[2]:.2f}", f"{r[3]:.2f}", f"{r[4]:.2f}", r[5]]
-                        for r in rows]),
+        "Mouse move on the pad → probability bars repainted (wall clock):",
+        "",
+        markdown_table(["mode", "moves", "median ms", "p99 ms", "max ms", "p99 vs OFF"], rows),
         "",
         f"p99 ≤ {GOAL_MS:.0f} ms with the internals on: "
         f"{'yes' if on.p99_ms <= GOAL_MS else 'NO'}",
         "",
-        f"Internals jobs while ON: {jobs['submitted']} requested (one per prediction shown), "
-        f"{jobs['started']} computed, {jobs['delivered']} drawn — the rest were superseded "
-        "before they started (latest only, never queued).",
+        f"Work on the GUI thread: canvas → probabilities (recognize) median {recog.median_ms:.2f} "
+        f"ms, p99 {recog.p99_ms:.2f} ms"
+        + ("" if drawing is None else f"; drawing one internals result (feature maps, heatmap, "
+           f"pad overlay) median {drawing.median_ms:.2f} ms, p99 {drawing.p99_ms:.2f} ms") + ".",
+        "",
     ]
-    if lag is not None:
-        lines.append(f"Internals lag (pen move → its activations and heatmap drawn): median "
-                     f"{lag.median_ms:.0f} ms, p99 {lag.p99_ms:.0f} ms.")
+    for m in ("on", "on-normal-priority"):
+        j = jobs[m]
+        text_lag = (f"; lag pen move → its activations and heatmap drawn: median "
+                    f"{lag[m].median_ms:.0f} ms, p99 {lag[m].p99_ms:.0f} ms" if m in lag else "")
+        lines.append(f"- {labels[m]}: {j['submitted']} internals requests (one per prediction "
+                     f"shown), {j['started']} computed, {j['delivered']} drawn — the rest "
+                     f"superseded before they started (latest only, never queued){text_lag}.")
     text = "\n".join(lines) + "\n"
     print(text)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "internals.md").write_text(text, encoding="utf-8")
     (out / "internals.json").write_text(json.dumps({
-        "machine": machine_description(),
+        "machine": machine,
         "model": str(path),
         "backend": backend,
         "moves_per_block": args.moves,
         "blocks": args.blocks,
-        "latency": {m: s.to_dict() for m, s in stats.items()},
+        "latency": {m: st.to_dict() for m, st in stats.items()},
         "p99_ratio_on_vs_off": on.p99_ms / off.p99_ms if off.p99_ms > 0 else None,
         "goal_p99_ms": GOAL_MS,
         "goal_met": on.p99_ms <= GOAL_MS,
         "jobs": jobs,
-        "internals_lag": None if lag is None else lag.to_dict(),
+        "internals_lag": {m: st.to_dict() for m, st in lag.items()},
+        "recognize": recog.to_dict(),
+        "draw_internals": None if drawing is None else drawing.to_dict(),
     }, indent=2), encoding="utf-8")
     win._ask = lambda *a: None
     win.train_tab.shutdown()

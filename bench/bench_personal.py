@@ -102,8 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         elapsed = time.perf_counter() - t0
         after_new, after_wrong = read(result.model)
     report = {
-        "per_digit": args.per_digit, "config": config.__dict__, "freeze_bn": args.freeze_bn, "styles": PERSON, "new_per_digit": args.new,
-        "labelled_before": read_labelled(model, drawings), "new_before": before_new, "new_after": after_new,
+        "per_digit": args.per_digit, "config": config.__dict__, "freeze_bn": args.freeze_bn,
+        "styles": PERSON, "new_per_digit": args.new,
+        "labelled_before": read_labelled(model, drawings), "new_before": before_new,
+        "new_after": after_new,
         "new_misread_per_digit_before": before_wrong, "new_misread_per_digit_after": after_wrong,
         **result.to_dict(), "finetune_seconds": round(elapsed, 1),
         "goal_new_99": after_new >= 0.99, "goal_mnist_within_0.2": result.mnist_within_bound,

@@ -13,7 +13,7 @@ import threading
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from digitpad.core.paths import bundled_model_path
 from digitpad.gui.evaluate.gallery import INDEX_ROLE
@@ -49,6 +49,8 @@ def window(qtbot):
     qtbot.waitExposed(win)
     with qtbot.waitSignal(win.model_ready, timeout=180_000):
         win.open_model(str(bundled_model_path()))
+    # pytest-qt closes the window before this fixture's teardown: answer its question now
+    win._ask = lambda *args: QMessageBox.StandardButton.Discard   # (an unsaved trained model)
     yield win
     win.train_tab.shutdown()
     win.runner.stop_all()
@@ -226,3 +228,40 @@ def test_results_are_kept_per_model(qtbot, window, small_npz):
     with qtbot.waitSignal(win.model_ready, timeout=120_000):
         win.open_model(str(h5))
     assert tab.evaluation() is second
+
+
+def test_loading_and_evaluating_while_a_training_run_starts(qtbot, window, small_npz):
+    """A model opened (Model tab shown) and an evaluation started while training starts: no crash.
+
+    Each runs on its own fresh worker thread (a reused TensorFlow thread once segfaulted here).
+    """
+    from pathlib import Path
+
+    path, _x, _y = small_npz
+    win = window
+    train = win.train_tab
+    form = train.form
+    form.arch_combo.setCurrentIndex(form.arch_combo.findData("fast"))
+    form.epochs_spin.setValue(1)
+    form.limit_spin.setValue(300)
+    train.config_overrides["test_limit"] = 300
+    win.evaluate_tab.set_data_source(str(path))
+    h5 = Path(__file__).parent / "fixtures" / "keras2_baseline.h5"
+
+    win.tabs.setCurrentWidget(win.model_tab)
+    train.start_training()
+    win.open_model(str(h5))            # load + describe while the run starts
+    win.evaluate_tab.evaluate()        # evaluates the bundled model, still in use until h5 is ready
+    qtbot.waitUntil(lambda: win.current.name is not None and win.current.path == str(h5),
+                    timeout=120_000)
+    qtbot.waitUntil(lambda: win.model_tab.info is not None
+                    and win.model_tab.info.get("path") == str(h5), timeout=60_000)
+    qtbot.waitUntil(lambda: not train.is_training() and not win.evaluate_tab.busy(),
+                    timeout=240_000)
+    assert not win.errors
+    assert train.has_model()                               # the run ended with a model
+    assert win.model_tab.rows() and "could not" not in win.model_tab.overview.text()
+    win.evaluate_tab.evaluate()                            # and the h5 model evaluates afterwards
+    qtbot.waitUntil(lambda: win.evaluate_tab.evaluation() is not None
+                    and not win.evaluate_tab.busy(), timeout=120_000)
+    assert win.evaluate_tab.evaluation().n == N_TEST

@@ -10,7 +10,7 @@ import threading
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication, QToolButton
+from PySide6.QtWidgets import QApplication
 
 import digitpad.gui.internals.panel as panel_module
 from digitpad.core.paths import bundled_model_path
@@ -47,7 +47,8 @@ def tab(qtbot):
 
 
 def _toggle(qtbot, tab, text: str) -> None:
-    button = next(b for b in tab.internals.toggles.findChildren(QToolButton) if b.text() == text)
+    button = tab.internals.toggle_buttons[text]
+    assert button.text() == text and button.isVisible()
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 

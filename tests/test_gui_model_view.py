@@ -79,8 +79,10 @@ def test_model_view_shows_the_rows_of_info_json(qtbot, view, path):
 
 
 def test_model_view_does_not_read_the_file_again(qtbot, view, monkeypatch):
-    import digitpad.core.modelfile.describe as describe_module
-    import digitpad.core.modelfile.io as io_module
+    import importlib
+
+    describe_module = importlib.import_module("digitpad.core.modelfile.describe")
+    io_module = importlib.import_module("digitpad.core.modelfile.io")
 
     path = FIXTURES / "keras2_logits28.h5"
     with qtbot.waitSignal(view.current.changed, timeout=180_000):

@@ -62,7 +62,7 @@ def _seven_short_crossed() -> Glyph:
 
 
 def _eight_small_top() -> Glyph:
-    return (arc(0.5, 0.15, 0.12, 0.13, 0, 360, 28), arc(0.5, 0.64, 0.32, 0.34, 0, 360, 32))
+    return (arc(0.5, 0.16, 0.14, 0.14, 0, 360, 28), arc(0.5, 0.65, 0.32, 0.33, 0, 360, 32))
 
 
 def _nine_g() -> Glyph:

@@ -34,7 +34,8 @@ class ClassAccuracyBars(pg.PlotWidget):
             item.getAxis(name).setTextPen(axis_pen)
         item.getAxis("bottom").setTicks([[(d, str(d)) for d in range(CLASSES)]])
         item.getAxis("left").setTicks([[(v, f"{int(v * 100)} %") for v in (0, 0.5, 1.0)]])
-        item.getAxis("left").setWidth(44)
+        item.getAxis("left").setWidth(58)   # "100 %" fits at a 10 pt font
+        item.getAxis("left").setStyle(hideOverlappingLabels=False)   # "100 %" at the top edge
         self._good = pg.mkBrush(pal.color(QPalette.ColorRole.Highlight))
         self._weak = pg.mkBrush(QColor(230, 160, 40))
         self._values: list[float | None] = [None] * CLASSES

@@ -107,6 +107,7 @@ class EvaluateTab(QWidget):
             top.addWidget(widget)
         top.addWidget(self.progress, 1)
         top.addWidget(self.progress_label)
+        top.addStretch(1)   # the buttons keep their size while the progress bar is hidden
 
         self.summary = QLabel("")
         self.summary.setWordWrap(True)

@@ -17,11 +17,11 @@ from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 from digitpad.gui.internals.heat import ACTIVATION_MAP, lookup_table
 
 #: Height in pixels of one layer's row (title and image).
-ROW_PX = 96
+ROW_PX = 72
 #: Maps of a convolutional layer per row of its grid, at most.
 MAX_COLUMNS = 16
 #: Units of a dense layer per row of its strip, at most.
-STRIP_COLUMNS = 64
+STRIP_COLUMNS = 32
 
 
 def tile_maps(values: np.ndarray) -> np.ndarray:
@@ -123,7 +123,9 @@ class ActivationsView(QWidget):
         self.set_layers([(a.layer, a.kind) for a in activations])
         for act, title, image in zip(activations, self._titles, self._images, strict=True):
             image.setImage(layer_image(act.values), levels=(0.0, 1.0), autoLevels=False)
-            title.setText(f"{act.layer} · {act.kind} · {_shape_text(act.values)}")
+            text = f"{act.layer} · {act.kind} · {_shape_text(act.values)}"
+            if title.text != text:   # setText re-lays out the whole graphics layout
+                title.setText(text)
         self.updates += 1
 
     def clear_activations(self) -> None:

@@ -77,6 +77,7 @@ class PadHeatOverlay(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground, True)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._image: QImage | None = None
+        self._scaled: QPixmap | None = None   # _image at the size it is drawn
         self._heat: np.ndarray | None = None
         self.setGeometry(pad.rect())
         pad.installEventFilter(self)
@@ -85,10 +86,15 @@ class PadHeatOverlay(QWidget):
         """The canvas-sized heatmap shown (None when nothing is shown)."""
         return None if self._heat is None else self._heat.copy()
 
-    def show_heat(self, canvas_heat: np.ndarray) -> None:
-        """Paint a heatmap of the picture's shape (``heatmap_to_canvas`` output) over the pad."""
+    def show_heat(self, canvas_heat: np.ndarray, rgba: np.ndarray | None = None) -> None:
+        """Paint a heatmap of the picture's shape (``heatmap_to_canvas`` output) over the pad.
+
+        ``rgba``: its colours from :func:`~digitpad.gui.internals.heat.heat_rgba`, when computed
+        already (in the worker); else they are computed here.
+        """
         self._heat = np.asarray(canvas_heat, dtype=np.float32)
-        self._image = rgba_qimage(heat_rgba(self._heat))
+        self._image = rgba_qimage(heat_rgba(self._heat) if rgba is None else rgba)
+        self._scaled = None
         self.raise_()
         self.update()
 
@@ -96,6 +102,7 @@ class PadHeatOverlay(QWidget):
         """Remove the overlay."""
         if self._image is not None:
             self._image = None
+            self._scaled = None
             self._heat = None
             self.update()
 
@@ -119,8 +126,13 @@ class PadHeatOverlay(QWidget):
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
         if self._image is None:
             return
+        target = self.target_rect().toAlignedRect()
+        if self._scaled is None or self._scaled.size() != target.size():
+            # scaled once per heatmap and size: the pad repaints under it on every pen move
+            self._scaled = QPixmap.fromImage(self._image.scaled(
+                target.size(), Qt.AspectRatioMode.IgnoreAspectRatio,
+                Qt.TransformationMode.SmoothTransformation))
         p = QPainter(self)
         p.setOpacity(PAD_OPACITY)
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-        p.drawImage(self.target_rect(), self._image)
+        p.drawPixmap(target.topLeft(), self._scaled)
         p.end()

@@ -34,12 +34,17 @@ class LatestOnly(QObject):
         The task runner that executes the jobs.
     name
         Task name given to the runner (``runner.busy(name)``).
+    low_priority
+        Run the jobs as the runner's low-priority tasks (niced thread, TensorFlow's pool threads
+        reniced), so the GUI thread keeps its core while the pen moves (attribute, may be changed).
     """
 
-    def __init__(self, runner: TaskRunner, *, name: str, parent: QObject | None = None) -> None:
+    def __init__(self, runner: TaskRunner, *, name: str, low_priority: bool = True,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._runner = runner
         self._name = name
+        self.low_priority = low_priority
         self._in_flight = False
         self._pending: tuple | None = None
         self.started = 0        # jobs started (for tests: far fewer than submitted)
@@ -82,6 +87,7 @@ class LatestOnly(QObject):
         self._runner.start(
             fn, name=self._name, on_done=partial(self._deliver, on_done),
             on_error=partial(self._deliver, on_error), on_finished=self._finished,
+            low_priority=self.low_priority,
         )
 
     def _deliver(self, callback: Callable[[Any], None] | None, value: Any) -> None:

@@ -26,6 +26,7 @@ class InternalsResult:
     heatmap: np.ndarray | None         # float32 (28, 28) >= 0, sums to 1, or None
     canvas_heat: np.ndarray | None     # the heatmap on the picture's shape, or None
     method: str = ""                   # attribution method
+    canvas_rgba: np.ndarray | None = None   # canvas_heat coloured (heat.heat_rgba), or None
 
 
 class ModelTools:
@@ -72,7 +73,7 @@ def compute_internals(tools: ModelTools, normalized: Any, canvas_shape: tuple[in
     """
     image = np.asarray(normalized.image, dtype=np.float32)
     acts = tools.probe()(image) if activations else None
-    heat = canvas = None
+    heat = canvas = rgba = None
     method = ""
     if attribution:
         from digitpad.core.explain import heatmap_to_canvas
@@ -81,4 +82,7 @@ def compute_internals(tools: ModelTools, normalized: Any, canvas_shape: tuple[in
         heat = np.asarray(attributor(image, int(target)), dtype=np.float32)
         canvas = np.asarray(heatmap_to_canvas(heat, normalized, tuple(canvas_shape)), np.float32)
         method = str(getattr(attributor, "method", ""))
-    return InternalsResult(tools, image, int(target), acts, heat, canvas, method)
+        from digitpad.gui.internals.heat import heat_rgba
+
+        rgba = heat_rgba(canvas)   # here, not on the GUI thread (a few ms for a 280×280 pad)
+    return InternalsResult(tools, image, int(target), acts, heat, canvas, method, rgba)

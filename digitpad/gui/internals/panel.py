@@ -66,12 +66,14 @@ class InternalsPanel(QWidget):
         row = QHBoxLayout(self.toggles)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(QLabel("Inside the model:"))
+        self.toggle_buttons: dict[str, QToolButton] = {}
         for action, text in ((self.activations_action, "Activations"),
                              (self.attribution_action, "Attribution")):
+            action.setIconText(text)   # the button's text (it follows the action's on toggling)
             button = QToolButton()
             button.setDefaultAction(action)
-            button.setText(text)
             row.addWidget(button)
+            self.toggle_buttons[text] = button
         row.addStretch(1)
 
         self.attribution_view = AttributionView()
@@ -184,7 +186,7 @@ class InternalsPanel(QWidget):
         if result.heatmap is not None and self.attribution_on():
             self.attribution_view.show_heatmap(result.image28, result.heatmap,
                                                self._caption(result))
-            self.overlay.show_heat(result.canvas_heat)
+            self.overlay.show_heat(result.canvas_heat, result.canvas_rgba)
 
     def _caption(self, result: InternalsResult) -> str:
         method = result.method.replace("_", " ")
