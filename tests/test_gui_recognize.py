@@ -83,7 +83,7 @@ def predictor(model_file):
     from digitpad.core.inference import Predictor
     from digitpad.core.modelfile import load_model
 
-    return Predictor(load_model(model_file).model)
+    return Predictor(load_model(model_file))  # with its stored temperature, as the window
 
 
 @pytest.fixture
@@ -328,9 +328,17 @@ def test_low_confidence_says_not_sure(qtbot, window, mnist_small, predictor):
     settle(qtbot)
     pred = tab.last_prediction
     assert pred.low_confidence
-    assert tab.bars.message().startswith(f"Not sure — maybe {pred.digit} (")
-    assert tab.confidence_label.text().startswith("Not sure")
-    assert tab.digit_label.text() == "?"
+    verdict = tab.verdict_panel.verdict
+    if verdict.kind == "digit":  # a clear runner-up margin: the headline names the digit plainly
+        assert tab.digit_label.text() == str(pred.digit) and tab.bars.message() == ""
+        assert tab.confidence_label.text() == f"{100 * pred.confidence:.1f} % sure"
+    else:  # the headline, the bars and the verdict agree: one "?" and no second message
+        assert tab.digit_label.text() == "?" and tab.bars.message() == ""
+        assert tab.bars.winner() == pred.digit
+        if verdict.kind == "unsure":
+            a, b = verdict.alternatives
+            assert tab.confidence_label.text().startswith(f"Not sure: {a} ")
+            assert tab.verdict_panel.words_label.text() == f"{a} or {b}?"
 
 
 def test_use_in_memory_model(qtbot, window, model_file):

@@ -56,7 +56,7 @@ def test_arch_defaults_param_count_and_persistence(qtbot):
     form.lr_spin.setValue(0.25)
     form.val_spin.setValue(0.2)
     form.seed_spin.setValue(42)
-    form.augment_check.setChecked(True)
+    form.augment_combo.set_mode("mnist")
     tab.continue_spin.setValue(3)
     tab.set_data_source("/some/where/mnist.npz")
     finish(qtbot, tab)
@@ -69,7 +69,7 @@ def test_arch_defaults_param_count_and_persistence(qtbot):
         assert f.lr_spin.value() == pytest.approx(0.25)
         assert f.val_spin.value() == pytest.approx(0.2)
         assert f.seed_spin.value() == 42
-        assert f.augment_check.isChecked()
+        assert f.augment_combo.mode() == "mnist"
         assert f.limit_spin.value() == LIMIT
         assert again.continue_spin.value() == 3
         assert again.data_source() == "/some/where/mnist.npz"

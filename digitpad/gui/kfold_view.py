@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from digitpad.gui.box_plot import BoxPlot, box_stats  # noqa: F401  (box_stats: old import path)
+from digitpad.gui.settings import app_settings
 from digitpad.gui.tasks import Task, TaskRunner, shared_runner
 
 
@@ -44,10 +46,12 @@ class KFoldDialog(QDialog):
 
     def __init__(self, config_factory: Callable[[], object], parent: QWidget | None = None, *,
                  runner: TaskRunner | None = None,
-                 show_error: Callable[[str, str], None] | None = None):
+                 show_error: Callable[[str, str], None] | None = None,
+                 sources: Callable[[], list] | None = None):
         super().__init__(parent)
         self.setWindowTitle("k-fold cross-validation")
         self._config_factory = config_factory
+        self._sources = sources  # the form's data sources (several: loaded together in the task)
         self._runner = runner if runner is not None else shared_runner()
         self._show_error = show_error or (lambda title, text: QMessageBox.warning(self, title, text))
         self._task: Task | None = None
@@ -105,8 +109,10 @@ class KFoldDialog(QDialog):
         except Exception as exc:  # a bad form value: say it
             self._show_error("k-fold", str(exc))
             return
+        from digitpad.core.data.combine import load_datasets
         from digitpad.core.training import run_kfold
 
+        sources = list(self._sources()) if self._sources is not None else []
         k = int(self.k_spin.value())
         self._stop = threading.Event()
         self.result = None
@@ -121,7 +127,8 @@ class KFoldDialog(QDialog):
         stop = self._stop
 
         def work(report):
-            return run_kfold(config, k, on_progress=report, stop_event=stop)
+            dataset = load_datasets(sources) if len(sources) > 1 else None
+            return run_kfold(config, k, dataset=dataset, on_progress=report, stop_event=stop)
 
         self._task = self._runner.start(
             work, name="digitpad-kfold", low_priority=True, stop=stop.set,
@@ -192,3 +199,27 @@ def fold_line(reports: list) -> str:
         if p.kind == "message" and p.message:
             return p.message
     return ""
+
+
+def open_kfold(tab: Any) -> KFoldDialog:
+    """Show the Train tab's k-fold dialog (made once; runs with the form's current settings).
+
+    The dialog counts as training for the tab (``running_changed``), reloads the tab's run
+    history when it finishes, and remembers k in the settings.
+    """
+    dialog = tab.kfold_dialog
+    if dialog is None:
+        def config() -> object:
+            app_settings().setValue("train/kfold_k", int(dialog.k_spin.value()))
+            return tab.build_config()
+
+        dialog = KFoldDialog(config, tab, runner=tab._runner, show_error=tab.show_error,
+                             sources=tab.form.data_sources)
+        dialog.k_spin.setValue(app_settings().value("train/kfold_k", 5, type=int))
+        dialog.running_changed.connect(tab._on_running_changed)
+        dialog.status_message.connect(tab.status_message)
+        dialog.evaluated.connect(tab._reload_history)
+        tab.kfold_dialog = dialog
+    dialog.show()
+    dialog.raise_()
+    return dialog

@@ -120,8 +120,13 @@ class ProbabilityBars(pg.PlotWidget):
         self._value_label.setText("")
         self._set_text(text)
 
-    def set_probabilities(self, probs: np.ndarray, *, low_confidence: bool = False) -> None:
-        """Show ten probabilities; the largest is highlighted and labelled with its percentage."""
+    def set_probabilities(self, probs: np.ndarray, *, low_confidence: bool = False,
+                          message: bool = True) -> None:
+        """Show ten probabilities; the largest is highlighted and labelled with its percentage.
+
+        ``low_confidence`` colours the winner as unsure and, with ``message``, says so over the
+        bars (the Recognize tab passes ``message=False``: its headline carries the verdict).
+        """
         p = np.asarray(probs, dtype=np.float64).reshape(-1)
         if p.shape != (10,) or not np.all(np.isfinite(p)):
             self.set_message("The model gave no usable probabilities")
@@ -135,7 +140,7 @@ class ProbabilityBars(pg.PlotWidget):
         pct = 100.0 * float(p[win])
         self._value_label.setText(f"{pct:.0f} %")
         self._place_label()
-        if low_confidence:
+        if low_confidence and message:
             self._set_text(f"Not sure — maybe {win} ({pct:.0f} %)")
         else:
             self._set_text("")

@@ -118,7 +118,7 @@ class RecognizeTab(QWidget):
 
     def _on_detector_ready(self) -> None:
         if self.last_prediction is not None:
-            self.verdict_panel.show_verdict(self.verdict_panel.judge(self.last_prediction))
+            self._show_verdict(self.verdict_panel.judge(self.last_prediction))
 
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
@@ -328,17 +328,31 @@ class RecognizeTab(QWidget):
 
     def _show_prediction(self, prediction) -> None:
         self.last_prediction = prediction
-        self.bars.show_prediction(prediction)
         self.preview.show_normalized(prediction.normalized)
-        self.verdict_panel.show_verdict(self.verdict_panel.judge(prediction))
-        if prediction.blank:
+        self._show_verdict(self.verdict_panel.judge(prediction))
+
+    def _show_verdict(self, verdict) -> None:
+        """Headline, bars and verdict panel say one thing: the verdict (words above, numbers beside)."""
+        from digitpad.core.verdict import BLANK, DIGIT, UNSURE
+
+        prediction = self.last_prediction
+        self.verdict_panel.show_verdict(verdict)
+        if verdict.kind == BLANK or prediction is None or prediction.probabilities is None:
+            self.bars.show_prediction(None)
             self.digit_label.setText("")
             self.confidence_label.setText(BLANK_TEXT)
-        elif prediction.low_confidence:
+            return
+        probs = prediction.probabilities
+        self.bars.set_probabilities(probs, low_confidence=verdict.kind != DIGIT, message=False)
+        if verdict.kind == DIGIT:
+            self.digit_label.setText(str(verdict.digit))
+            self.confidence_label.setText(f"{100 * float(probs[verdict.digit]):.1f} % sure")
+        elif verdict.kind == UNSURE:
+            a, b = verdict.alternatives
             self.digit_label.setText("?")
             self.confidence_label.setText(
-                f"Not sure — maybe {prediction.digit} ({100 * prediction.confidence:.0f} %)"
-            )
+                f"Not sure: {a} {100 * float(probs[a]):.0f} %, {b} {100 * float(probs[b]):.0f} %")
         else:
-            self.digit_label.setText(str(prediction.digit))
-            self.confidence_label.setText(f"{100 * prediction.confidence:.1f} % sure")
+            self.digit_label.setText("?")
+            self.confidence_label.setText(
+                f"Closest digit: {verdict.digit} ({100 * float(probs[verdict.digit]):.0f} %)")

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from digitpad.gui.current_model import CurrentModel
-from digitpad.gui.kfold_view import KFoldDialog
+from digitpad.gui.kfold_view import KFoldDialog, open_kfold
 from digitpad.gui.settings import add_recent_file, app_settings
 from digitpad.gui.sweep_view import open_sweep
 from digitpad.gui.tasks import TaskRunner, shared_runner
@@ -166,7 +166,8 @@ class TrainTab(QWidget):
     # ============================================================ public API
     def is_training(self) -> bool:
         """True while a training run, a k-fold evaluation or a sweep is in progress."""
-        return self.session.is_running() or any(d is not None and d.is_running() for d in (self.kfold_dialog, self.sweep_dialog))
+        dialogs = (self.kfold_dialog, self.sweep_dialog)
+        return self.session.is_running() or any(d is not None and d.is_running() for d in dialogs)
 
     def has_model(self) -> bool:
         """True when the last run left a trained model (to use, save or train further)."""
@@ -303,20 +304,7 @@ class TrainTab(QWidget):
     @Slot()
     def open_kfold(self) -> None:
         """Show the k-fold dialog (runs with the form's current settings)."""
-        if self.kfold_dialog is None:
-            self.kfold_dialog = KFoldDialog(self._kfold_config, self, runner=self._runner,
-                                            show_error=self.show_error)
-            self.kfold_dialog.k_spin.setValue(app_settings().value("train/kfold_k", 5, type=int))
-            self.kfold_dialog.running_changed.connect(self._on_running_changed)
-            self.kfold_dialog.status_message.connect(self.status_message)
-            self.kfold_dialog.evaluated.connect(self._reload_history)
-        self.kfold_dialog.show()
-        self.kfold_dialog.raise_()
-
-    # ============================================================ callbacks
-    def _kfold_config(self) -> Any:
-        app_settings().setValue("train/kfold_k", int(self.kfold_dialog.k_spin.value()))
-        return self.build_config()
+        open_kfold(self)
 
     @Slot(bool)
     def _on_running_changed(self, running: bool) -> None:

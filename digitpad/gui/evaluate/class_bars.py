@@ -70,6 +70,6 @@ class ClassAccuracyBars(pg.PlotWidget):
             elif v is None:
                 text = "–"
             else:
-                text = f"{100 * v:.0f}" if v >= 0.995 or v < 0.1 else f"{100 * v:.1f}"
+                text = "100" if v >= 1.0 else f"{100 * v:.1f}"  # 99.8 is not "100"
             self._labels[d].setText(text)
             self._labels[d].setPos(d, float(heights[d]) + 0.01)

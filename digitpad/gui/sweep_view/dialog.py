@@ -56,8 +56,16 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{100.0 * value:.2f} %"
 
 
-def _work(sweep: Sweep, report: Callable[[Any], None]) -> Any:
-    """Worker thread: run the sweep, its reports going to the task runner."""
+def _work(sweep: Sweep, sources: list, report: Callable[[Any], None]) -> Any:
+    """Worker thread: run the sweep, its reports going to the task runner.
+
+    Several data sources (e.g. MNIST + my drawings) are loaded here, together, as ``train
+    --data A --data B`` does.
+    """
+    from digitpad.core.data.combine import load_datasets
+
+    if len(sources) > 1:
+        sweep.dataset = load_datasets(sources)
     sweep.on_progress = report
     return sweep.run()
 
@@ -85,10 +93,12 @@ class SweepDialog(QDialog):
     def __init__(self, config_factory: Callable[[], Any], parent: QWidget | None = None, *,
                  runner: TaskRunner | None = None, current: CurrentModel | None = None,
                  show_error: Callable[[str, str], None] | None = None,
-                 ask_save_path: Callable[[str], str | None] | None = None) -> None:
+                 ask_save_path: Callable[[str], str | None] | None = None,
+                 sources: Callable[[], list] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Hyper-parameter sweep")
         self._config_factory = config_factory
+        self._sources = sources
         self._runner = runner if runner is not None else shared_runner()
         self.current = current if current is not None else CurrentModel(self._runner, self)
         self._show_error = show_error or (lambda t, x: QMessageBox.warning(self, t, x))
@@ -173,8 +183,9 @@ class SweepDialog(QDialog):
         self.status_label.setText(f"Starting {len(sweep.values)} run(s) over {sweep.param}…")
         for button in (self.use_button, self.save_button):
             button.setEnabled(False)
+        sources = list(self._sources()) if self._sources is not None else []
         self._task = self._runner.start(
-            _work, sweep, name="sweep", on_progress=self._on_reports, on_done=self._on_done,
+            _work, sweep, sources, name="sweep", on_progress=self._on_reports, on_done=self._on_done,
             on_error=self._on_error, on_finished=self._on_finished, stop=sweep.request_stop,
             low_priority=True)
         self._set_running(True)
@@ -330,7 +341,8 @@ def open_sweep(tab: Any) -> SweepDialog:
             return tab.build_config()
 
         dialog = SweepDialog(config, tab, runner=tab._runner, current=tab.current,
-                             show_error=lambda title, text: tab.show_error(title, text))
+                             show_error=lambda title, text: tab.show_error(title, text),
+                             sources=tab.form.data_sources)
         dialog.running_changed.connect(tab._on_running_changed)
         dialog.finished_sweep.connect(tab._reload_history)
         dialog.use_model_requested.connect(tab.use_model_requested)
