@@ -134,7 +134,7 @@ def test_fast_learns_in_one_epoch_with_progress(mnist_small):
     # progress: start, one batch per batch, one epoch, end
     assert rec.events[0].kind == "start" and rec.events[-1].kind == "end"
     batches = rec.kinds("batch")
-    n_batches = math.ceil(2700 / 128)
+    n_batches = math.ceil(2700 / result.config.batch_size)  # the arch's batch size (96)
     assert len(batches) == n_batches and batches[-1].batches == n_batches
     steps = [b.step for b in batches]
     assert steps == list(range(1, n_batches + 1))
@@ -381,7 +381,7 @@ def test_given_compiled_model_keeps_its_optimizer(tiny):
     again = Trainer(TrainConfig(arch="fast", epochs=1, val_split=0.0), dataset=tiny,
                     model=first.model, on_progress=rec).run()
     assert again.model.optimizer is optimizer
-    assert int(optimizer.iterations.numpy()) == before + 5
+    assert int(optimizer.iterations.numpy()) == before + first.batches  # 600 / 96 -> 7
     assert any("own Adam optimizer" in m.message for m in rec.kinds("message"))
 
 
@@ -481,7 +481,8 @@ def test_continue_a_saved_keras_model_with_its_optimizer_and_an_h5_with_a_fresh_
     from digitpad.core.modelfile import load_model, save_model
 
     first = Trainer(TrainConfig(arch="fast", epochs=1, val_split=0.0), dataset=tiny).run()
-    assert int(first.model.optimizer.iterations.numpy()) == 5
+    n = first.batches  # ceil(600 / the arch's batch size)
+    assert n == 7 and int(first.model.optimizer.iterations.numpy()) == n
     save_model(first.model, tmp_path / "m.keras", metadata=first.metadata())
     save_model(first.model, tmp_path / "m.h5", metadata=first.metadata())
 
@@ -490,7 +491,7 @@ def test_continue_a_saved_keras_model_with_its_optimizer_and_an_h5_with_a_fresh_
     again = Trainer(TrainConfig(arch="fast", epochs=1, val_split=0.0), dataset=tiny,
                     model=loaded.model, on_progress=rec).run()
     assert again.reason == "completed"
-    assert int(again.model.optimizer.iterations.numpy()) == 10  # saved state carried on
+    assert int(again.model.optimizer.iterations.numpy()) == 2 * n  # saved state carried on
     assert any("saved state" in m.message for m in rec.kinds("message"))
 
     rec = Recorder()
@@ -498,10 +499,10 @@ def test_continue_a_saved_keras_model_with_its_optimizer_and_an_h5_with_a_fresh_
     trainer = Trainer(TrainConfig(arch="fast", epochs=1, val_split=0.0), dataset=tiny,
                       model=loaded.model, on_progress=rec)
     h5 = trainer.run()
-    assert h5.reason == "completed" and int(h5.model.optimizer.iterations.numpy()) == 5
+    assert h5.reason == "completed" and int(h5.model.optimizer.iterations.numpy()) == n
     assert any("continuing with a fresh optimizer" in m.message for m in rec.kinds("message"))
     assert trainer.continue_training(1).reason == "completed"
-    assert int(h5.model.optimizer.iterations.numpy()) == 10
+    assert int(h5.model.optimizer.iterations.numpy()) == 2 * n
 
 
 def test_validation_scores_and_predictions_match_keras(tiny):
