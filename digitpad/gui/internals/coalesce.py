@@ -20,7 +20,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 
 from digitpad.gui.tasks import TaskRunner
 
@@ -37,11 +37,20 @@ class LatestOnly(QObject):
     low_priority
         Run the jobs as the runner's low-priority tasks (niced thread, TensorFlow's pool threads
         reniced), so the GUI thread keeps its core while the pen moves (attribute, may be changed).
+    gap_ms
+        Pause between the end of one job and the start of the pending one, so that on a small
+        machine the worker does not hold the cores (and the interpreter) all the time while the
+        pen moves; the bars, computed on the GUI thread, stay within a frame.
     """
 
     def __init__(self, runner: TaskRunner, *, name: str, low_priority: bool = True,
-                 parent: QObject | None = None) -> None:
+                 gap_ms: int = 0, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self.gap_ms = int(gap_ms)
+        self._cooling = False
+        self._gap = QTimer(self)
+        self._gap.setSingleShot(True)
+        self._gap.timeout.connect(self._after_gap)
         self._runner = runner
         self._name = name
         self.low_priority = low_priority
@@ -70,7 +79,7 @@ class LatestOnly(QObject):
         """
         self.submitted += 1
         job = (partial(fn, *args, **kwargs), on_done, on_error)
-        if self._in_flight:
+        if self._in_flight or self._cooling:
             self._pending = job
             return
         self._start(job)
@@ -97,6 +106,14 @@ class LatestOnly(QObject):
 
     def _finished(self) -> None:
         self._in_flight = False
+        if self.gap_ms > 0:
+            self._cooling = True
+            self._gap.start(self.gap_ms)
+            return
+        self._after_gap()
+
+    def _after_gap(self) -> None:
+        self._cooling = False
         job, self._pending = self._pending, None
         if job is not None:
             self._start(job)

@@ -29,6 +29,10 @@ from digitpad.gui.internals.coalesce import LatestOnly
 from digitpad.gui.internals.compute import InternalsResult, ModelTools, compute_internals
 from digitpad.gui.settings import app_settings
 
+#: Pause between two internals computations while the pen moves (bench/bench_internals.py: the
+#: worker otherwise holds both cores of a small machine and the bars' repaint waits for one).
+INTERNALS_GAP_MS = 80
+
 ACTIVATIONS_KEY = "view/activations"
 ATTRIBUTION_KEY = "view/attribution"
 
@@ -48,7 +52,8 @@ class InternalsPanel(QWidget):
         super().__init__(parent)
         self.current = current
         self._settings = app_settings()
-        self._latest = LatestOnly(current.runner, name="internals", parent=self)
+        self._latest = LatestOnly(current.runner, name="internals", gap_ms=INTERNALS_GAP_MS,
+                                  parent=self)
         self._tools: ModelTools | None = None
         self._failed: str | None = None     # why the model in use cannot be explained
         self._prediction = None
