@@ -193,3 +193,25 @@ def test_rapid_strokes_never_queue_up(qtbot, tab, monkeypatch):
     assert latest.started == 2                    # the stale requests were dropped
     assert result.heatmap is not None and result.activations is not None
     assert threads and threading.get_ident() not in threads   # never on the GUI thread
+
+
+def test_latest_only_pauses_between_jobs_and_still_runs_the_latest(qtbot):
+    """With ``gap_ms`` the pending job waits for the pause; a job submitted during it replaces it."""
+    import time as _time
+
+    from digitpad.gui.internals.coalesce import LatestOnly
+    from digitpad.gui.tasks import TaskRunner
+
+    runner = TaskRunner()
+    latest = LatestOnly(runner, name="gap-test", gap_ms=300)
+    done: list[tuple[str, float]] = []
+    latest.submit(lambda: "a", on_done=lambda v: done.append((v, _time.perf_counter())))
+    qtbot.waitUntil(lambda: len(done) == 1 and not latest.in_flight, timeout=10_000)
+    ended = done[0][1]
+    latest.submit(lambda: "b", on_done=lambda v: done.append((v, _time.perf_counter())))
+    latest.submit(lambda: "c", on_done=lambda v: done.append((v, _time.perf_counter())))
+    assert latest.pending and not latest.in_flight and latest.started == 1  # cooling: not started
+    qtbot.waitUntil(lambda: len(done) == 2, timeout=10_000)
+    assert [v for v, _ in done] == ["a", "c"] and latest.started == 2  # "b" was superseded
+    assert done[1][1] - ended >= 0.25  # it waited for the pause (a lower bound, never a timing cap)
+    assert runner.wait_all(10_000)
