@@ -251,7 +251,7 @@ def tiny_model_file(tmp_path_factory):
     return path
 
 
-def test_predict_keeps_one_line_of_three_fields_per_image(tmp_path, tiny_model_file, capsys):
+def test_predict_keeps_one_line_of_four_fields_per_image(tmp_path, tiny_model_file, capsys):
     from PIL import Image
 
     image = np.zeros((28, 28), np.uint8)

@@ -505,6 +505,7 @@ def test_continue_a_saved_keras_model_with_its_optimizer_and_an_h5_with_a_fresh_
     assert int(h5.model.optimizer.iterations.numpy()) == 2 * n
 
 
+@pytest.mark.slow
 def test_validation_scores_and_predictions_match_keras(tiny):
     """The trainer's numpy validation loss/accuracy equal Keras's evaluate of the same model."""
     from digitpad.core.data import to_model_input
@@ -529,6 +530,7 @@ def test_validation_scores_and_predictions_match_keras(tiny):
         assert acc == pytest.approx(ref["accuracy"], abs=1e-6)
 
 
+@pytest.mark.slow
 def test_a_run_with_validation_calibrates_on_its_last_validation(tiny, monkeypatch):
     """Calibration reuses the validation probabilities of the weights kept (no second predict)."""
     from digitpad.core.training import trainer as trainer_module

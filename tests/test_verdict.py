@@ -121,6 +121,7 @@ def test_corrupt_detector_degrades_with_one_sentence(tmp_path):
     assert judge(n, CONFIDENT_4, detector=None).kind == NOT_A_DIGIT
 
 
+@pytest.mark.slow
 def test_a_ten_class_model_is_refused_as_detector(tmp_path, model_file):
     det, note = default_detector(model_file)
     assert det is None and "one score" in note
