@@ -31,7 +31,9 @@ from PySide6.QtGui import QMouseEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 
-class _PaintProbe(QObject):
+class PaintProbe(QObject):
+    """Event filter: the time of the last paint event of the watched widget."""
+
     def __init__(self) -> None:
         super().__init__()
         self.last_paint = 0.0
@@ -99,7 +101,7 @@ def main() -> int:
         return 1
     tab = win.recognize_tab
     pad = tab.pad
-    probe = _PaintProbe()
+    probe = PaintProbe()
     tab.bars.viewport().installEventFilter(probe)
 
     side = min(pad.width(), pad.height())

@@ -35,26 +35,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-from PySide6.QtCore import QEvent, QObject, QPointF, Qt  # noqa: E402
+from PySide6.QtCore import QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QMouseEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from bench.bench_drawing import PaintProbe  # noqa: E402
 from bench.common import machine_description, markdown_table, summarize  # noqa: E402
 
 GOAL_MS = 16.0
-
-
-class _PaintProbe(QObject):
-    def __init__(self) -> None:
-        super().__init__()
-        self.last_paint = 0.0
-        self.paints = 0
-
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
-        if event.type() == QEvent.Type.Paint:
-            self.last_paint = time.perf_counter()
-            self.paints += 1
-        return False
 
 
 def _points(n: int, phase: float) -> list[tuple[float, float]]:
@@ -68,7 +56,7 @@ class _Driver:
 
     def __init__(self, app: QApplication, tab) -> None:
         self.app, self.tab, self.pad = app, tab, tab.pad
-        self.probe = _PaintProbe()
+        self.probe = PaintProbe()
         tab.bars.viewport().installEventFilter(self.probe)
 
     def _send(self, kind, x, y, button, buttons) -> None:

@@ -109,7 +109,7 @@ class KFoldDialog(QDialog):
         except Exception as exc:  # a bad form value: say it
             self._show_error("k-fold", str(exc))
             return
-        from digitpad.core.data.combine import load_datasets
+        from digitpad.core.data.combine import several_sources
         from digitpad.core.training import run_kfold
 
         sources = list(self._sources()) if self._sources is not None else []
@@ -127,8 +127,8 @@ class KFoldDialog(QDialog):
         stop = self._stop
 
         def work(report):
-            dataset = load_datasets(sources) if len(sources) > 1 else None
-            return run_kfold(config, k, dataset=dataset, on_progress=report, stop_event=stop)
+            return run_kfold(config, k, dataset=several_sources(sources), on_progress=report,
+                             stop_event=stop)
 
         self._task = self._runner.start(
             work, name="digitpad-kfold", low_priority=True, stop=stop.set,

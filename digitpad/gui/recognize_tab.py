@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from digitpad.core.data.pixels import pixels_to_unit
+from digitpad.core.verdict import BLANK, DIGIT, UNSURE
 from digitpad.gui.current_model import CurrentModel, ModelEntry
 from digitpad.gui.draw_pad import MAX_PEN_WIDTH, MIN_PEN_WIDTH, DrawPad
 from digitpad.gui.internals import InternalsPanel
@@ -333,8 +334,6 @@ class RecognizeTab(QWidget):
 
     def _show_verdict(self, verdict) -> None:
         """Headline, bars and verdict panel say one thing: the verdict (words above, numbers beside)."""
-        from digitpad.core.verdict import BLANK, DIGIT, UNSURE
-
         prediction = self.last_prediction
         self.verdict_panel.show_verdict(verdict)
         if verdict.kind == BLANK or prediction is None or prediction.probabilities is None:

@@ -34,10 +34,10 @@ def _run(session: Any, epochs: int | None, sources: list | None, report: Any) ->
     ``sources`` (several data sources, e.g. MNIST and the personal drawings) are loaded first,
     as ``digitpad train --data A --data B`` loads them, unless the session has its data already.
     """
-    if sources and session.dataset is None and session.trainer is None:
-        from digitpad.core.data.combine import load_datasets
+    if session.dataset is None and session.trainer is None:
+        from digitpad.core.data.combine import several_sources
 
-        session.dataset = load_datasets(sources)
+        session.dataset = several_sources(sources)
     session.on_progress = report
     return session.run() if epochs is None else session.continue_training(epochs)
 
@@ -100,7 +100,7 @@ class SessionRunner(QObject):
             return False
         from digitpad.core.training import TrainingSession
 
-        self._sources = list(sources) if sources is not None and len(sources) > 1 else None
+        self._sources = list(sources) if sources is not None else None
         if base_model is None:
             self.session = TrainingSession(config)
             self._launch(None)

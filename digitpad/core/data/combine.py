@@ -44,3 +44,15 @@ def load_datasets(sources: Sequence[str | os.PathLike | None] | None) -> Dataset
     if not sources:
         return load_dataset(None)
     return concat_datasets([load_dataset(s) for s in sources])
+
+
+def several_sources(sources: Sequence[str | os.PathLike | None] | None) -> Dataset | None:
+    """The joined data set when ``sources`` names more than one source, else ``None``.
+
+    With one source (or none) a training configuration's ``data`` names it and the trainer loads
+    it itself; several (e.g. MNIST and the personal drawings) are loaded here, together, as
+    ``digitpad train --data A --data B`` loads them. The GUI calls this inside its tasks.
+    """
+    if sources is None or len(sources) < 2:
+        return None
+    return load_datasets(sources)

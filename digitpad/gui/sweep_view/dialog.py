@@ -62,10 +62,11 @@ def _work(sweep: Sweep, sources: list, report: Callable[[Any], None]) -> Any:
     Several data sources (e.g. MNIST + my drawings) are loaded here, together, as ``train
     --data A --data B`` does.
     """
-    from digitpad.core.data.combine import load_datasets
+    from digitpad.core.data.combine import several_sources
 
-    if len(sources) > 1:
-        sweep.dataset = load_datasets(sources)
+    joined = several_sources(sources)
+    if joined is not None:
+        sweep.dataset = joined
     sweep.on_progress = report
     return sweep.run()
 
