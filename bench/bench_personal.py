@@ -14,7 +14,8 @@ stretched) -- and the MNIST test set.
 Goal: new drawings >= 99 %, MNIST within 0.2 points. Usage::
 
     .venv/bin/python bench/bench_personal.py [--per-digit 10] [--new 60] [--json]
-        [--epochs N] [--lr LR] [--share F] [--mnist-images N] [--hold-out F] [--freeze-bn]
+        [--epochs N] [--lr LR] [--share F] [--mnist-images N] [--hold-out F] [--max-copies N]
+        [--no-freeze-bn]
 """
 
 from __future__ import annotations
@@ -65,12 +66,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="fraction of the training images that are drawings")
     parser.add_argument("--mnist-images", type=int, default=defaults.mnist_images)
     parser.add_argument("--hold-out", type=float, default=defaults.hold_out)
-    parser.add_argument("--freeze-bn", action="store_true",
+    parser.add_argument("--max-copies", type=int, default=defaults.max_copies,
+                        help="most augmented copies of one drawing")
+    parser.add_argument("--freeze-bn", action=argparse.BooleanOptionalAction,
+                        default=defaults.freeze_batchnorm,
                         help="keep the BatchNormalization layers fixed (inference mode) while tuning")
     args = parser.parse_args(argv)
     config = FinetuneConfig(arch="best", epochs=args.epochs, learning_rate=args.lr,
                             drawings_share=args.share, mnist_images=args.mnist_images,
-                            hold_out=args.hold_out)
+                            hold_out=args.hold_out, freeze_batchnorm=args.freeze_bn,
+                            max_copies=args.max_copies)
     rng = np.random.default_rng([PERSON_SEED, 0])
     with tempfile.TemporaryDirectory() as tmp:
         store = DrawingStore(tmp)
@@ -82,9 +87,6 @@ def main(argv: list[str] | None = None) -> int:
                 store.save(d.label, d.canvas, strokes)
         drawings = load_drawings(tmp)
         model = load_model(bundled_model_path()).model
-        for layer in model.layers:  # the fine-tune's copy keeps the layers' trainable flags
-            if args.freeze_bn and type(layer).__name__ == "BatchNormalization":
-                layer.trainable = False
         x_new, y_new = _new_drawings(args.new)
 
         def read(m) -> tuple[float, list[int]]:
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         elapsed = time.perf_counter() - t0
         after_new, after_wrong = read(result.model)
     report = {
-        "per_digit": args.per_digit, "config": config.__dict__, "freeze_bn": args.freeze_bn,
+        "per_digit": args.per_digit, "config": config.__dict__,
         "styles": PERSON, "new_per_digit": args.new,
         "labelled_before": read_labelled(model, drawings), "new_before": before_new,
         "new_after": after_new,

@@ -41,6 +41,7 @@ def test_finetune_learns_a_style_and_keeps_mnist(tmp_path, model_file):
     drawings = load_drawings(person_folder(tmp_path / "me", 12, seed=5))
     before_weights = [w.copy() for w in model.get_weights()]
     config = FinetuneConfig(epochs=2, mnist_images=3000, hold_out=0.25, learning_rate=3e-4,
+                            drawings_share=0.15,
                             device="cpu")
     result = Finetuner(model, drawings, config=config, record=False).run()
     assert result.held_out == 30
@@ -50,3 +51,32 @@ def test_finetune_learns_a_style_and_keeps_mnist(tmp_path, model_file):
     assert result.base_model is model and all(  # the starting model is kept unchanged
         np.array_equal(a, b) for a, b in zip(before_weights, model.get_weights(), strict=True))
     assert result.metadata["finetune"]["held_out"] == 30
+
+
+@pytest.mark.slow
+def test_frozen_batchnorm_keeps_its_statistics_while_the_rest_learns():
+    from digitpad.core.finetune import copy_model
+    from digitpad.core.tfsetup import keras
+
+    k = keras()
+    k.utils.set_random_seed(0)
+    inner = k.Sequential([k.layers.Input((28, 28, 1)), k.layers.Conv2D(4, 3),
+                          k.layers.BatchNormalization(), k.layers.Flatten()])
+    model = k.Sequential([k.layers.Input((28, 28, 1)), inner, k.layers.Dense(10, activation="softmax")])
+    x = np.random.default_rng(0).random((64, 28, 28, 1)).astype("float32") * 3.0
+    y = np.arange(64) % 10
+
+    def tuned(freeze: bool):
+        copy = copy_model(model, freeze_batchnorm=freeze)
+        bn = copy.layers[0].layers[1]
+        stats = [np.array(w) for w in bn.weights]
+        copy.compile(optimizer=k.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy")
+        copy.fit(x, y, epochs=2, batch_size=16, verbose=0)
+        return bn, stats, copy
+
+    bn, stats, copy = tuned(True)
+    assert not bn.trainable and bn.moving_mean is not None
+    assert all(np.array_equal(a, np.array(b)) for a, b in zip(stats, bn.weights, strict=True))
+    assert not np.allclose(np.array(copy.layers[-1].kernel), np.array(model.layers[-1].kernel))
+    bn, stats, _ = tuned(False)   # without freezing, the statistics move
+    assert not all(np.array_equal(a, np.array(b)) for a, b in zip(stats, bn.weights, strict=True))

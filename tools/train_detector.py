@@ -8,7 +8,7 @@ see :mod:`digitpad.core.verdict.training`. The decision threshold is chosen on a
 Usage::
 
     python tools/train_detector.py [--out models/detector.keras] [--mnist 12000] [--drawn 5040]
-                                   [--negatives 12000] [--epochs 6]
+                                   [--negatives 24000] [--epochs 12]
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "models" / "detector.keras")
     parser.add_argument("--mnist", type=int, default=12000)
     parser.add_argument("--drawn", type=int, default=5040)
-    parser.add_argument("--negatives", type=int, default=12000)
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--negatives", type=int, default=24000)
+    parser.add_argument("--epochs", type=int, default=12)
     args = parser.parse_args()
     t0 = time.perf_counter()
     ds = load_dataset(None)
