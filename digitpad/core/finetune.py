@@ -10,7 +10,7 @@ changed: both are kept in the :class:`FinetuneResult`.
 
 The defaults keep MNIST test accuracy within :data:`MNIST_DROP_BOUND` (0.2 points): MNIST is
 most of every batch, the learning rate is a fifth of a usual one, and the batch-normalisation
-layers keep the statistics they learnt on MNIST (``freeze_batchnorm``: batches that are a third
+layers keep the statistics they learnt on MNIST (``freeze_batchnorm``: batches that are a fifth
 drawings would otherwise shift them and cost MNIST accuracy; ``bench/bench_personal.py``).
 """
 
