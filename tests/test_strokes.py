@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,6 +25,7 @@ from digitpad.core.strokes import (
     place,
     render_strokes,
 )
+from digitpad.core.strokes.train_styles import draw_train_digit, train_glyph
 
 
 def ink_box(a: np.ndarray, cut: int = 127) -> tuple[int, int, int, int]:
@@ -143,3 +147,58 @@ def test_unknown_names_are_refused():
         draw_digit("1_bar", "upside-down", rng)
     with pytest.raises(KeyError, match="scribble"):
         draw_nondigit("emoji", rng)
+
+
+def test_training_families_draw_every_digit_inside_the_canvas_and_are_seeded():
+    rng = np.random.default_rng(21)
+    for digit in range(10):
+        for variation in VARIATIONS:
+            d = draw_train_digit(digit, variation, rng)
+            assert d.label == digit and d.style == f"{digit}_train"
+            assert d.canvas.max() == 255
+            border = np.concatenate([d.canvas[0], d.canvas[-1], d.canvas[:, 0], d.canvas[:, -1]])
+            assert border.max() == 0, (digit, variation)
+            assert not normalize_canvas(d.canvas).blank
+    a = draw_train_digit(7, "clean", np.random.default_rng([3, 1])).canvas
+    b = draw_train_digit(7, "clean", np.random.default_rng([3, 1])).canvas
+    c = draw_train_digit(7, "clean", np.random.default_rng([3, 2])).canvas
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    with pytest.raises(ValueError, match="0..9"):
+        draw_train_digit(10, "clean", rng)
+
+
+def test_training_families_vary_the_shape_not_only_the_pose():
+    """A family holds several styles: 1s plain and flagged, with and without a base; 7s crossed
+    and plain; 4s open (two strokes) and closed (one); 5s in one stroke and two."""
+    rng = np.random.default_rng(4)
+
+    def stroke_counts(digit: int) -> set[int]:
+        return {len(train_glyph(digit, rng)[1]) for _ in range(200)}
+
+    assert stroke_counts(1) == {1, 2}
+    assert stroke_counts(7) == {1, 2}
+    assert stroke_counts(4) == {1, 2}
+    assert stroke_counts(5) == {1, 2}
+    # a 1's first point: at the top for a plain bar, lower and to the left for a flag
+    starts = np.array([train_glyph(1, rng)[1][0][0] for _ in range(200)])
+    assert (starts[:, 1] < 0.12).any() and (starts[:, 1] > 0.2).any()
+    # no training glyph is one of the benchmark's fixed skeletons
+    bench = [np.vstack(DIGIT_STYLES[s][1]()) for s in STYLE_NAMES]
+    for digit in range(10):
+        for _ in range(20):
+            pts = np.vstack(train_glyph(digit, rng)[1])
+            assert all(p.shape != pts.shape or not np.allclose(p, pts, atol=0.01) for p in bench)
+
+
+def test_the_training_drawings_tool_refuses_the_benchmark_seed(tmp_path):
+    tool = Path(__file__).resolve().parent.parent / "tools" / "make_stroke_digits.py"
+    out = tmp_path / "s.npz"
+    bad = subprocess.run([sys.executable, str(tool), str(out), "--count", "5", "--seed",
+                          "7402911"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and "benchmark's seed" in bad.stderr and not out.exists()
+    ok = subprocess.run([sys.executable, str(tool), str(out), "--count", "30"],
+                        capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    with np.load(out) as f:
+        assert f["x_train"].shape == (30, 28, 28) and f["x_train"].dtype == np.uint8
+        assert set(f["y_train"].tolist()) <= set(range(10)) and f["x_train"].max() > 200

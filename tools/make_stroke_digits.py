@@ -1,10 +1,12 @@
 """Render pad-like stroke digits for training, as an ``.npz`` of normalised 28x28 images.
 
-The drawings come from :mod:`digitpad.core.strokes` (the writing styles and variations the pad
-benchmark uses too), but from a different root seed: drawing ``k`` is drawn from
-``numpy.random.default_rng([TRAIN_SEED, k])`` with ``TRAIN_SEED = 20_261_202``, never from the
-benchmark's ``BENCH_SEED`` (``bench/drawn_benchmark.py``); styles and variations are drawn at
-random per image. Each canvas goes through the app's own :func:`~digitpad.core.normalize.normalize_canvas`,
+The shapes come from :mod:`digitpad.core.strokes.train_styles` -- randomised writing-style
+families written apart from the 21 fixed styles the drawn-digit benchmark measures
+(:mod:`digitpad.core.strokes.glyphs`), so the benchmark never sees a training shape -- under the
+pad's variations (:mod:`digitpad.core.strokes.variations`), from a root seed of their own: drawing
+``k`` is drawn from ``numpy.random.default_rng([TRAIN_SEED, k])`` with ``TRAIN_SEED = 20_261_202``,
+never from the benchmark's ``BENCH_SEED`` (``bench/drawn_benchmark.py``); digit and variation are
+drawn at random per image. Each canvas goes through the app's own :func:`~digitpad.core.normalize.normalize_canvas`,
 so the images are exactly what the model sees for such a drawing. The file holds only
 ``x_train`` (uint8, ink bright, 0..255) and ``y_train``: mixed into training with
 ``digitpad train --data mnist --data FILE.npz`` it adds training images and no test images.
@@ -26,7 +28,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from digitpad.core.normalize import normalize_canvas  # noqa: E402
-from digitpad.core.strokes import STYLE_NAMES, VARIATIONS, draw_digit  # noqa: E402
+from digitpad.core.strokes import VARIATIONS  # noqa: E402
+from digitpad.core.strokes.train_styles import draw_train_digit  # noqa: E402
 
 TRAIN_SEED = 20_261_202  # != bench.drawn_benchmark.BENCH_SEED (7_402_911)
 
@@ -39,9 +42,9 @@ def render(count: int, seed: int = TRAIN_SEED) -> tuple[np.ndarray, np.ndarray]:
     while n < count:
         rng = np.random.default_rng([seed, k])
         k += 1
-        style = STYLE_NAMES[int(rng.integers(len(STYLE_NAMES)))]
+        digit = int(rng.integers(10))
         variation = VARIATIONS[int(rng.integers(len(VARIATIONS)))]
-        d = draw_digit(style, variation, rng)
+        d = draw_train_digit(digit, variation, rng)
         norm = normalize_canvas(d.canvas)
         if norm.blank:
             continue
