@@ -13,7 +13,7 @@ stretched) -- and the MNIST test set.
 
 Goal: new drawings >= 99 %, MNIST within 0.2 points. Usage::
 
-    .venv/bin/python bench/bench_personal.py [--per-digit 10] [--new 60] [--json]
+    .venv/bin/python bench/bench_personal.py [--model PATH] [--per-digit 10] [--new 60] [--json]
         [--epochs N] [--lr LR] [--share F] [--mnist-images N] [--hold-out F] [--max-copies N]
         [--no-freeze-bn]
 """
@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-digit", type=int, default=10)
     parser.add_argument("--new", type=int, default=60, help="new drawings per digit measured")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--model", default=None,
+                        help="the model to start from (default: the bundled one)")
     defaults = FinetuneConfig()
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--lr", type=float, default=defaults.learning_rate)
@@ -86,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                            for s in d.strokes]
                 store.save(d.label, d.canvas, strokes)
         drawings = load_drawings(tmp)
-        model = load_model(bundled_model_path()).model
+        model = load_model(args.model or bundled_model_path()).model
         x_new, y_new = _new_drawings(args.new)
 
         def read(m) -> tuple[float, list[int]]:
