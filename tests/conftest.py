@@ -48,6 +48,20 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
         QSettings.setPath(fmt, QSettings.Scope.UserScope, str(root / "config"))
 
 
+@pytest.fixture(autouse=True)
+def _workers_keep_normal_priority(monkeypatch):
+    """Training threads run at the test process's own priority.
+
+    The app nices its training thread and TensorFlow's pool threads so the window stays smooth;
+    a normal user cannot raise them back, so in a test process every later TensorFlow test would
+    run niced while the other pytest-xdist workers are not, and starve (a 6 s k-fold took over
+    three minutes on a loaded CI machine). Tests of the niceness itself set their own value.
+    """
+    from digitpad.gui import workers
+
+    monkeypatch.setattr(workers, "WORKER_NICENESS", 0)
+
+
 @pytest.fixture(scope="session")
 def mnist_small():
     """A real, small MNIST subset: 3000 train and 1000 test images (uint8), from the bundled set."""

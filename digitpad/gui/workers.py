@@ -43,7 +43,7 @@ _switch_saved: float | None = None
 
 
 
-def lower_current_thread_priority(niceness: int = WORKER_NICENESS) -> bool:
+def lower_current_thread_priority(niceness: int | None = None) -> bool:
     """Lower the OS scheduling priority of the calling thread (Linux: per-thread nice value).
 
     Measured here: with the training thread at nice 10 the GUI thread's 10 ms timer p99 fell from
@@ -54,6 +54,7 @@ def lower_current_thread_priority(niceness: int = WORKER_NICENESS) -> bool:
     bool
         True if the priority was changed, False where the platform does not support it.
     """
+    niceness = WORKER_NICENESS if niceness is None else niceness
     try:
         tid = threading.get_native_id()
         current = os.getpriority(os.PRIO_PROCESS, tid)
@@ -80,7 +81,7 @@ def _thread_name(tid: int) -> str:
 
 
 def lower_compute_threads_priority(
-    niceness: int = WORKER_NICENESS, prefixes: tuple[str, ...] = COMPUTE_THREAD_PREFIXES
+    niceness: int | None = None, prefixes: tuple[str, ...] = COMPUTE_THREAD_PREFIXES
 ) -> int:
     """Lower the OS priority of this process's TensorFlow thread-pool threads (Linux).
 
@@ -96,6 +97,7 @@ def lower_compute_threads_priority(
     """
     if not hasattr(os, "setpriority"):
         return 0
+    niceness = WORKER_NICENESS if niceness is None else niceness
     main = os.getpid()
     changed = 0
     for tid in _task_ids():
