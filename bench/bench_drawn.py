@@ -157,8 +157,8 @@ def _panel(draw: ImageDraw.ImageDraw, box: tuple[int, int, int], title: str,
     x0, y0, side = box
     draw.rectangle((x0, y0, x0 + side, y0 + side), outline=(0, 0, 0))
     draw.line((x0, y0 + side, x0 + side, y0), fill=(150, 150, 150), width=1)
-    for v in (0.25, 0.5, 0.75):
-        draw.text((x0 + v * side - 8, y0 + side + 4), f"{v:.2f}", fill=(0, 0, 0), font=small)
+    for v in (0.0, 0.25, 0.5, 0.75, 1.0):
+        draw.text((x0 + v * side - 10, y0 + side + 4), f"{v:.2f}", fill=(0, 0, 0), font=small)
         draw.text((x0 - 34, y0 + (1 - v) * side - 6), f"{v:.2f}", fill=(0, 0, 0), font=small)
     colours = {"raw": (200, 60, 60), "calibrated": (40, 90, 200)}
     lines = [title]
@@ -193,7 +193,9 @@ def reliability_png(rel: dict[str, dict[str, Reliability]], path: Path, model: s
     for n, name in enumerate(sets):
         _panel(draw, (margin + n * (side + margin), margin - 20 + 30, side), name,
                {tag: r[name] for tag, r in rel.items()}, font, small)
-    draw.text((12, margin + side / 2), "accuracy", fill=(0, 0, 0), font=small)
+    label = Image.new("RGB", (80, 16), "white")  # the y axis title, turned upright
+    ImageDraw.Draw(label).text((4, 1), "accuracy", fill=(0, 0, 0), font=small)
+    img.paste(label.rotate(90, expand=True), (6, margin + 10 + side // 2 - 40))
     path.parent.mkdir(parents=True, exist_ok=True)
     img.save(path)
 
