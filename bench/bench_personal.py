@@ -15,7 +15,10 @@ Goal: new drawings >= 99 %, MNIST within 0.2 points. Usage::
 
     .venv/bin/python bench/bench_personal.py [--model PATH] [--per-digit 10] [--new 60] [--json]
         [--epochs N] [--lr LR] [--share F] [--mnist-images N] [--hold-out F] [--max-copies N]
-        [--no-freeze-bn]
+        [--no-freeze-bn] [--smoothing F]
+
+It also reports the expected calibration error of the tuned model on the MNIST test set with the
+temperature it carries over from the starting model.
 """
 
 from __future__ import annotations
@@ -54,6 +57,23 @@ def _new_drawings(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(xs), np.asarray(ys)
 
 
+def _mnist_ece(model, calibration: dict | None) -> dict:
+    """ECE of ``model`` on the MNIST test set: its own probabilities and with ``calibration``."""
+    from digitpad.core.calibration import apply_temperature, expected_calibration_error
+    from digitpad.core.data import load_dataset
+
+    test = load_dataset("mnist")
+    x = test.x_test.astype(np.float32) / 255.0
+    probs = np.concatenate([np.asarray(model(x[i:i + 1000, ..., None], training=False))
+                            for i in range(0, len(x), 1000)])
+    out = {"own": expected_calibration_error(probs, test.y_test)}
+    if calibration:
+        t = float(calibration["temperature"])
+        out["temperature"] = t
+        out["carried"] = expected_calibration_error(apply_temperature(probs, t), test.y_test)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-digit", type=int, default=10)
@@ -73,11 +93,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--freeze-bn", action=argparse.BooleanOptionalAction,
                         default=defaults.freeze_batchnorm,
                         help="keep the BatchNormalization layers fixed (inference mode) while tuning")
+    parser.add_argument("--smoothing", type=float, default=defaults.label_smoothing,
+                        help="label smoothing of the loss (default: the starting model's own)")
     args = parser.parse_args(argv)
     config = FinetuneConfig(arch="best", epochs=args.epochs, learning_rate=args.lr,
                             drawings_share=args.share, mnist_images=args.mnist_images,
                             hold_out=args.hold_out, freeze_batchnorm=args.freeze_bn,
-                            max_copies=args.max_copies)
+                            max_copies=args.max_copies, label_smoothing=args.smoothing)
     rng = np.random.default_rng([PERSON_SEED, 0])
     with tempfile.TemporaryDirectory() as tmp:
         store = DrawingStore(tmp)
@@ -88,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
                            for s in d.strokes]
                 store.save(d.label, d.canvas, strokes)
         drawings = load_drawings(tmp)
-        model = load_model(args.model or bundled_model_path()).model
+        loaded = load_model(args.model or bundled_model_path())
+        model = loaded.model
         x_new, y_new = _new_drawings(args.new)
 
         def read(m) -> tuple[float, list[int]]:
@@ -102,9 +125,11 @@ def main(argv: list[str] | None = None) -> int:
 
         before_new, before_wrong = read(model)
         t0 = time.perf_counter()
-        result = Finetuner(model, drawings, config=config, record=False).run()
+        result = Finetuner(model, drawings, config=config, record=False,
+                           base_metadata=loaded.metadata).run()
         elapsed = time.perf_counter() - t0
         after_new, after_wrong = read(result.model)
+        ece = _mnist_ece(result.model, result.metadata.get("calibration"))
     report = {
         "per_digit": args.per_digit, "config": config.__dict__,
         "styles": PERSON, "new_per_digit": args.new,
@@ -112,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         "new_after": after_new,
         "new_misread_per_digit_before": before_wrong, "new_misread_per_digit_after": after_wrong,
         **result.to_dict(), "finetune_seconds": round(elapsed, 1),
+        "tuned_mnist_ece": ece,
         "goal_new_99": after_new >= 0.99, "goal_mnist_within_0.2": result.mnist_within_bound,
     }
     if args.json:

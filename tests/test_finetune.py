@@ -37,13 +37,18 @@ def person_folder(root, per_digit: int, seed: int):
 def test_finetune_learns_a_style_and_keeps_mnist(tmp_path, model_file):
     from digitpad.core.modelfile import load_model
 
-    model = load_model(model_file).model
+    loaded = load_model(model_file)
+    model = loaded.model
+    base_metadata = {**loaded.metadata, "config": {"label_smoothing": 0.1},
+                     "calibration": {"temperature": 0.6, "method": "temperature scaling",
+                                     "fitted_on": "validation split (300 images)"}}
     drawings = load_drawings(person_folder(tmp_path / "me", 12, seed=5))
     before_weights = [w.copy() for w in model.get_weights()]
     config = FinetuneConfig(epochs=2, mnist_images=3000, hold_out=0.25, learning_rate=3e-4,
                             drawings_share=0.15,
                             device="cpu")
-    result = Finetuner(model, drawings, config=config, record=False).run()
+    result = Finetuner(model, drawings, config=config, record=False,
+                       base_metadata=base_metadata).run()
     assert result.held_out == 30
     assert result.after.drawings_accuracy > result.before.drawings_accuracy
     assert result.before.drawings_accuracy < 1.0  # the starting model misreads this hand
@@ -51,6 +56,27 @@ def test_finetune_learns_a_style_and_keeps_mnist(tmp_path, model_file):
     assert result.base_model is model and all(  # the starting model is kept unchanged
         np.array_equal(a, b) for a, b in zip(before_weights, model.get_weights(), strict=True))
     assert result.metadata["finetune"]["held_out"] == 30
+    assert result.metadata["config"]["label_smoothing"] == pytest.approx(0.1)  # the model's own
+    carried = result.metadata["calibration"]
+    assert carried["temperature"] == 0.6 and "carried over from the starting model" in carried["fitted_on"]
+
+
+def test_label_smoothing_and_temperature_come_from_the_starting_model(tmp_path):
+    from digitpad.core.finetune import carried_calibration
+
+    drawings = load_drawings(person_folder(tmp_path / "me", 1, seed=1))
+
+    def smoothing(config=None, metadata=None):
+        return Finetuner(object(), drawings, config=config, base_metadata=metadata).label_smoothing()
+
+    assert smoothing(metadata={"config": {"label_smoothing": 0.1}}) == pytest.approx(0.1)
+    assert smoothing(FinetuneConfig(label_smoothing=0.05), {"config": {"label_smoothing": 0.1}}) == 0.05
+    assert smoothing() == 0.0  # a foreign model: nothing known, hard labels
+    assert smoothing(metadata={"config": {"label_smoothing": "much"}}) == 0.0
+    assert smoothing(metadata={"config": {"label_smoothing": 1.5}}) == 0.0
+    assert carried_calibration({}) is None
+    assert carried_calibration({"calibration": {"method": "temperature scaling"}}) is None
+    assert carried_calibration({"calibration": {"temperature": 0.5}})["temperature"] == 0.5
 
 
 @pytest.mark.slow

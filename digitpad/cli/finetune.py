@@ -31,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="model to start from (default: the bundled model)")
     f.add_argument("--drawings", type=nonempty, metavar="FOLDER", required=True,
                    help="folder with sub-folders 0/ … 9/ of drawings")
-    f.add_argument("--epochs", type=epochs, metavar="N", help="epochs (default: 3)")  # = FinetuneConfig().epochs (tested)
+    f.add_argument("--epochs", type=epochs, metavar="N", help="epochs (default: 4)")  # = FinetuneConfig().epochs (tested)
     f.add_argument("--out", type=nonempty, metavar="PATH",
                    help="where to save the tuned model (default: ./<model>-finetuned.keras)")
     f.add_argument("--json", action="store_true", help="print a JSON object")
@@ -75,7 +75,8 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if args.epochs is not None:
         config.epochs = args.epochs
     printer = ProgressPrinter(err if args.json else out, err)
-    tuner = Finetuner(loaded.model, drawings, config=config, on_progress=printer)
+    tuner = Finetuner(loaded.model, drawings, config=config, on_progress=printer,
+                      base_metadata=loaded.metadata)
     with StopOnSigint(tuner.request_stop, printer.note_from_signal) as guard:
         result = tuner.run()
         printer.clear()

@@ -9,9 +9,12 @@ before and after on the held-out drawings and the MNIST test set. The starting m
 changed: both are kept in the :class:`FinetuneResult`.
 
 The defaults keep MNIST test accuracy within :data:`MNIST_DROP_BOUND` (0.2 points): MNIST is
-most of every batch, the learning rate is a fifth of a usual one, and the batch-normalisation
+most of every batch, the learning rate is a fifth of a usual one, the batch-normalisation
 layers keep the statistics they learnt on MNIST (``freeze_batchnorm``: batches that are a fifth
-drawings would otherwise shift them and cost MNIST accuracy; ``bench/bench_personal.py``).
+drawings would otherwise shift them and cost MNIST accuracy), and the loss keeps the starting
+model's own label smoothing (hard labels would sharpen every output and move MNIST with it;
+``bench/bench_personal.py``). Because the objective stays the starting model's, so does the
+scale of its outputs: its stored confidence temperature is carried over to the tuned model.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ MNIST_DROP_BOUND = 0.002
 
 @dataclass
 class FinetuneConfig:
-    """Settings of a fine-tune (defaults: about 40 s on a 2-core CPU for the ``best`` model).
+    """Settings of a fine-tune (defaults: about 45 s on a 2-core CPU for the ``best`` model).
 
     Attributes
     ----------
@@ -55,9 +58,12 @@ class FinetuneConfig:
         MNIST test images measured before and after (None: all 10,000).
     freeze_batchnorm
         Keep every ``BatchNormalization`` layer fixed (inference mode, weights not trained).
+    label_smoothing
+        Label smoothing of the loss; ``None``: the starting model's own (its metadata's training
+        configuration), 0 when unknown.
     """
 
-    epochs: int = 3
+    epochs: int = 4
     learning_rate: float = 2e-4
     batch_size: int = 128
     mnist_images: int = 30_000
@@ -69,6 +75,7 @@ class FinetuneConfig:
     device: str = "auto"
     arch: str = "fast"  # only for the run record: the model's own architecture when known
     freeze_batchnorm: bool = True
+    label_smoothing: float | None = None
 
 
 @dataclass(frozen=True)
@@ -203,12 +210,15 @@ class Finetuner:
         Training progress, as for :class:`~digitpad.core.training.TrainingSession`.
     record
         Add the run to the run history.
+    base_metadata
+        The starting model's file metadata: its label smoothing (when the config leaves it to
+        the model) and its confidence temperature, which the tuned model keeps.
     """
 
     def __init__(self, model: Any, drawings: Drawings, *, config: FinetuneConfig | None = None,
                  mnist: Dataset | None = None,
                  on_progress: Callable[[Progress], None] | None = None,
-                 record: bool = True) -> None:
+                 record: bool = True, base_metadata: dict | None = None) -> None:
         if len(drawings) == 0:
             raise DataError(f"there are no usable drawings in {drawings.folder} to fine-tune on.")
         self.model = model
@@ -217,6 +227,7 @@ class Finetuner:
         self.mnist = mnist
         self.on_progress = on_progress
         self.record = record
+        self.base_metadata = dict(base_metadata or {})
         self.session: TrainingSession | None = None
         self._stop = threading.Event()
 
@@ -225,6 +236,18 @@ class Finetuner:
         self._stop.set()
         if self.session is not None:
             self.session.request_stop()
+
+    def label_smoothing(self) -> float:
+        """The loss's label smoothing: the config's, else the starting model's own, else 0."""
+        if self.config.label_smoothing is not None:
+            return float(self.config.label_smoothing)
+        config = self.base_metadata.get("config")
+        value = config.get("label_smoothing") if isinstance(config, dict) else None
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            return 0.0
+        return value if 0.0 <= value < 1.0 else 0.0
 
     def scores(self, model: Any, held: Drawings, x_test: np.ndarray, y_test: np.ndarray) -> Scores:
         """Accuracy of ``model`` on ``held`` and on the MNIST test images."""
@@ -267,7 +290,7 @@ class Finetuner:
                              optimizer="adam", learning_rate=cfg.learning_rate,
                              schedule="constant", val_split=0.0, augment=False, seed=cfg.seed,
                              device=cfg.device, data=str(self.drawings.folder),
-                             label_smoothing=0.0)
+                             label_smoothing=self.label_smoothing())
         tuned = copy_model(self.model, freeze_batchnorm=cfg.freeze_batchnorm)
         self.session = TrainingSession(config, dataset=mixed, model=tuned,
                                        on_progress=self.on_progress, record=self.record,
@@ -281,11 +304,23 @@ class Finetuner:
                                 "held_out": len(held), "drawings": len(mine),
                                 "copies": copies, "folder": str(self.drawings.folder)}
         metadata["test_accuracy"] = after.mnist_accuracy
+        calibration = carried_calibration(self.base_metadata)
+        if calibration is not None:
+            metadata["calibration"] = calibration
         return FinetuneResult(
             model=result.model, base_model=self.model, before=before, after=after,
             held_out=len(held), trained_drawings=len(mine), trained_images=len(x),
             status=result.status, reason=result.reason, elapsed=time.perf_counter() - t0,
             metadata=metadata, held_out_index=held_idx.tolist())
+
+
+def carried_calibration(base_metadata: dict) -> dict | None:
+    """The starting model's stored temperature, marked as carried over; None without one."""
+    calibration = base_metadata.get("calibration")
+    if not isinstance(calibration, dict) or "temperature" not in calibration:
+        return None
+    fitted_on = calibration.get("fitted_on") or "the starting model's validation data"
+    return {**calibration, "fitted_on": f"{fitted_on}, carried over from the starting model"}
 
 
 def finetune(model: Any, drawings: Drawings, **kwargs: Any) -> FinetuneResult:

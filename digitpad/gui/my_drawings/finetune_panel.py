@@ -27,12 +27,13 @@ from digitpad.gui.tasks import TaskRunner
 TASK_NAME = "finetune"
 
 
-def _finetune_job(model: Any, folder: str, config: FinetuneConfig, holder: dict, *,
-                  report) -> FinetuneResult:
+def _finetune_job(model: Any, folder: str, config: FinetuneConfig, holder: dict,
+                  metadata: dict, *, report) -> FinetuneResult:
     """Worker: load the drawings, fine-tune a copy of ``model``; progress goes to ``report``."""
     from digitpad.core.personal import load_drawings
 
-    tuner = Finetuner(model, load_drawings(folder), config=config, on_progress=report)
+    tuner = Finetuner(model, load_drawings(folder), config=config, on_progress=report,
+                      base_metadata=metadata)
     holder["tuner"] = tuner
     if holder.get("stop"):
         tuner.request_stop()
@@ -120,6 +121,7 @@ class FinetunePanel(QWidget):
         self.start_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.runner.start(_finetune_job, entry.model, str(self.folder_fn()), cfg, self._holder,
+                          dict(entry.metadata or {}),
                           name=TASK_NAME, on_done=self._on_done, on_error=self._on_error,
                           on_progress=self._on_progress, on_finished=self._on_finished,
                           stop=self.stop, low_priority=True)
