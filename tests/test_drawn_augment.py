@@ -172,3 +172,23 @@ def test_pipeline_applies_the_drawn_augmentation(mnist_small):
         same = math.isclose(float(np.sort(xb.numpy().ravel()).sum()),
                             float(np.sort(x.ravel()).sum()), rel_tol=1e-5)
         assert same != changed, (mode, order[:1])
+
+
+def test_pipeline_scales_8_bit_images_exactly_as_to_model_input(mnist_small):
+    """The trainer hands the pipeline uint8 pixels (a quarter of the bytes to split and copy);
+    each batch must be bit-for-bit what ``to_model_input`` would have given."""
+    from digitpad.core.data import to_model_input
+    from digitpad.core.data.pixels import model_pixels
+    from digitpad.core.training.pipeline import make_train_dataset
+
+    pixels = model_pixels(mnist_small.x_train[:96])
+    assert pixels.dtype == np.uint8 and pixels.shape == (96, 28, 28, 1)
+    y = np.arange(96, dtype=np.int64)  # labels = row numbers, to find each image again
+    ds = make_train_dataset(pixels, y, batch_size=32, seed=3, augment=False, one_hot=False)
+    expected = to_model_input(pixels)
+    seen = 0
+    for xb, yb in ds:
+        assert xb.dtype.name == "float32"
+        np.testing.assert_array_equal(xb.numpy(), expected[yb.numpy()])
+        seen += len(yb)
+    assert seen == 96

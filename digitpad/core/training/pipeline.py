@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from digitpad.core.archs import NUM_CLASSES
+from digitpad.core.data.pixels import UNIT
 from digitpad.core.tfsetup import tf
 from digitpad.core.training.config import augment_mode
 from digitpad.core.training.drawn_augment import augment_drawn
@@ -85,7 +86,8 @@ def make_train_dataset(
     Parameters
     ----------
     x, y
-        float32 images ``(N, 28, 28, 1)`` in [0, 1] and int64 labels ``(N,)``; copied once into
+        float32 images ``(N, 28, 28, 1)`` in [0, 1] -- or uint8 pixels, scaled per batch by
+        :data:`~digitpad.core.data.pixels.UNIT` -- and int64 labels ``(N,)``; copied once into
         CPU tensors (the caller may free its arrays afterwards).
     batch_size
         Images per batch (the last batch may be smaller).
@@ -99,6 +101,7 @@ def make_train_dataset(
     """
     T = tf()
     mode = augment_mode(augment)
+    eight_bit = np.asarray(x).dtype == np.uint8
     with T.device("/CPU:0"):
         X = tensor_without_gil_stall(x, T)
         Y = T.constant(y)
@@ -106,6 +109,8 @@ def make_train_dataset(
     @T.autograph.experimental.do_not_convert  # plain tensor code: skip autograph's rewrite
     def gather(idx):
         xb = T.gather(X, idx)
+        if eight_bit:
+            xb = T.cast(xb, T.float32) * UNIT
         yb = T.gather(Y, idx)
         if mode == "mnist":
             xb = augment_batch(xb, T)

@@ -28,6 +28,7 @@ import numpy as np
 
 from digitpad.core.archs import build_model, check_classifier, get_arch
 from digitpad.core.data import Dataset, load_dataset, to_model_input
+from digitpad.core.data.pixels import model_pixels
 from digitpad.core.errors import TrainingError
 from digitpad.core.tfsetup import describe_device, keras, resolve_device, tf
 from digitpad.core.training.calibrate import fit_on_validation
@@ -207,7 +208,7 @@ class Trainer:
         if cfg.train_limit is not None or cfg.test_limit is not None:
             ds = ds.subset(cfg.train_limit, cfg.test_limit, seed=cfg.seed)
         self.data_source = ds.source
-        x = to_model_input(ds.x_train)
+        x = model_pixels(ds.x_train)  # 8-bit stays 8-bit: the pipeline scales each batch
         y = np.asarray(ds.y_train).astype(np.int64).ravel()
         if len(x) == 0:
             raise TrainingError("the training data holds no images.")
@@ -217,7 +218,8 @@ class Trainer:
             raise TrainingError(f"training images must be 28x28, not {x.shape[1:3]}.")
         if y.min() < 0 or y.max() > 9:
             raise TrainingError("training labels must be whole numbers 0 to 9.")
-        x_train, y_train, self.x_val, self.y_val = split_data(x, y, cfg.val_split, cfg.seed)
+        x_train, y_train, x_val, self.y_val = split_data(x, y, cfg.val_split, cfg.seed)
+        self.x_val = None if x_val is None else to_model_input(x_val)
         self.x_test, self.y_test = ds.x_test, ds.y_test
         n = len(x_train)
         bs = int(cfg.batch_size)
