@@ -59,6 +59,10 @@ def test_finetune_learns_a_style_and_keeps_mnist(tmp_path, model_file):
     assert result.metadata["config"]["label_smoothing"] == pytest.approx(0.1)  # the model's own
     carried = result.metadata["calibration"]
     assert carried["temperature"] == 0.6 and "carried over from the starting model" in carried["fitted_on"]
+    from digitpad.core.modelfile.describe import describe_model
+
+    shown = describe_model(result.model, name="tuned", metadata=result.metadata)["confidence"]
+    assert shown == "calibrated (temperature 0.6, the starting model's, carried over by fine-tuning)"
 
 
 def test_label_smoothing_and_temperature_come_from_the_starting_model(tmp_path):
@@ -76,7 +80,17 @@ def test_label_smoothing_and_temperature_come_from_the_starting_model(tmp_path):
     assert smoothing(metadata={"config": {"label_smoothing": 1.5}}) == 0.0
     assert carried_calibration({}) is None
     assert carried_calibration({"calibration": {"method": "temperature scaling"}}) is None
-    assert carried_calibration({"calibration": {"temperature": 0.5}})["temperature"] == 0.5
+    carried = carried_calibration({"calibration": {"temperature": 0.5, "ece_after": 0.001, "n": 300}})
+    assert carried["temperature"] == 0.5 and carried["carried_over"] is True
+    assert "ece_after" not in carried and "n" not in carried  # the starting model's fit figures stay behind
+
+
+def test_info_says_a_temperature_was_carried_over():
+    from digitpad.core.calibration import confidence_text
+
+    assert "fitted on validation data" in confidence_text(0.5)
+    assert "carried over by fine-tuning" in confidence_text(0.5, carried=True)
+    assert confidence_text(None, carried=True).startswith("not calibrated")
 
 
 @pytest.mark.slow

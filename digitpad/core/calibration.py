@@ -201,11 +201,15 @@ def temperature_from_metadata(metadata: Mapping[str, Any] | None) -> float | Non
     return t if math.isfinite(t) and T_MIN <= t <= T_MAX else None
 
 
-def confidence_text(temperature: float | None) -> str:
-    """One line for ``digitpad info`` / the GUI: how the shown confidence is computed."""
+def confidence_text(temperature: float | None, *, carried: bool = False) -> str:
+    """One line for ``digitpad info`` / the GUI: how the shown confidence is computed.
+
+    ``carried``: the temperature was fitted for the model this one was fine-tuned from.
+    """
     if temperature is None:
         return "not calibrated (the model's own probabilities are shown)"
-    return f"calibrated (temperature {temperature:.3g}, fitted on validation data)"
+    where = "the starting model's, carried over by fine-tuning" if carried else "fitted on validation data"
+    return f"calibrated (temperature {temperature:.3g}, {where})"
 
 
 __all__ = [

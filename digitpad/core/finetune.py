@@ -315,12 +315,17 @@ class Finetuner:
 
 
 def carried_calibration(base_metadata: dict) -> dict | None:
-    """The starting model's stored temperature, marked as carried over; None without one."""
+    """The starting model's stored temperature, marked as carried over; None without one.
+
+    Only the temperature travels: the fit's error figures describe the starting model.
+    """
     calibration = base_metadata.get("calibration")
     if not isinstance(calibration, dict) or "temperature" not in calibration:
         return None
-    fitted_on = calibration.get("fitted_on") or "the starting model's validation data"
-    return {**calibration, "fitted_on": f"{fitted_on}, carried over from the starting model"}
+    fitted_on = str(calibration.get("fitted_on") or "the starting model's validation data")
+    return {"method": calibration.get("method", "temperature scaling"),
+            "temperature": calibration["temperature"], "carried_over": True,
+            "fitted_on": f"{fitted_on}, carried over from the starting model"}
 
 
 def finetune(model: Any, drawings: Drawings, **kwargs: Any) -> FinetuneResult:

@@ -50,6 +50,12 @@ def layer_rows(model: Any, prefix: str = "") -> list[dict]:
     return rows
 
 
+def _carried(metadata: dict | None) -> bool:
+    """Whether the stored temperature came from the model this one was fine-tuned from."""
+    entry = metadata.get("calibration") if isinstance(metadata, dict) else None
+    return isinstance(entry, dict) and entry.get("carried_over") is True
+
+
 def describe(path: str | os.PathLike) -> dict:
     """Summarise a model file for ``digitpad info``, as plain JSON-ready data.
 
@@ -141,7 +147,8 @@ def describe_model(model: Any, *, name: str, metadata: dict | None = None,
         "metadata": metadata,
         "optimizer": type(optimizer).__name__ if optimizer is not None else None,
         "optimizer_state": bool(optimizer_state),
-        "confidence": confidence_text(temperature_from_metadata(metadata)),
+        "confidence": confidence_text(temperature_from_metadata(metadata),
+                                      carried=_carried(metadata)),
     }
 
 
