@@ -30,7 +30,7 @@ import time
 
 import numpy as np
 
-from digitpad.core.data import unit_to_pixels
+from digitpad.core.data import to_model_input, unit_to_pixels
 from digitpad.core.finetune import FinetuneConfig, Finetuner
 from digitpad.core.jsonable import dumps
 from digitpad.core.modelfile import load_model
@@ -63,8 +63,8 @@ def _mnist_ece(model, calibration: dict | None) -> dict:
     from digitpad.core.data import load_dataset
 
     test = load_dataset("mnist")
-    x = test.x_test.astype(np.float32) / 255.0
-    probs = np.concatenate([np.asarray(model(x[i:i + 1000, ..., None], training=False))
+    x = to_model_input(test.x_test)
+    probs = np.concatenate([np.asarray(model(x[i:i + 1000], training=False))
                             for i in range(0, len(x), 1000)])
     out = {"own": expected_calibration_error(probs, test.y_test)}
     if calibration:
@@ -115,13 +115,13 @@ def main(argv: list[str] | None = None) -> int:
         x_new, y_new = _new_drawings(args.new)
 
         def read(m) -> tuple[float, list[int]]:
-            pred = np.concatenate([np.asarray(m(x_new[i:i + 500, ..., None] / 255.0, training=False))
+            pred = np.concatenate([np.asarray(m(to_model_input(x_new[i:i + 500]), training=False))
                                    .argmax(1) for i in range(0, len(x_new), 500)])
             wrong = np.bincount(y_new[pred != y_new], minlength=10).tolist()
             return float(np.mean(pred == y_new)), wrong
 
         def read_labelled(m, d) -> float:
-            return float(np.mean(np.asarray(m(d.x[..., None] / 255.0, training=False)).argmax(1) == d.y))
+            return float(np.mean(np.asarray(m(to_model_input(d.x), training=False)).argmax(1) == d.y))
 
         before_new, before_wrong = read(model)
         t0 = time.perf_counter()

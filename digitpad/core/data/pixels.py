@@ -18,7 +18,6 @@ PIXEL_MAX = 255
 #: The factor :func:`pixels_to_unit` multiplies by (float32 1/255); the training pipeline scales
 #: 8-bit batches with the same factor, so a batch is bit-for-bit what ``to_model_input`` gives.
 UNIT = np.float32(1.0 / PIXEL_MAX)
-_UNIT = UNIT
 
 
 def pixels_to_unit(x: np.ndarray) -> np.ndarray:
@@ -34,7 +33,7 @@ def pixels_to_unit(x: np.ndarray) -> np.ndarray:
     numpy.ndarray
         float32 ``x / 255`` (computed as ``x * float32(1/255)``, the same everywhere), a new array.
     """
-    return np.multiply(x, _UNIT, dtype=np.float32)
+    return np.multiply(x, UNIT, dtype=np.float32)
 
 
 def unit_to_pixels(x: np.ndarray) -> np.ndarray:
