@@ -94,6 +94,12 @@ def test_explain_target_out_and_text(digit_pngs, tmp_path, capsys):
     assert [Path(e["overlay"]).name for e in entries] == written
     with Image.open(out / written[0]) as png:
         assert png.size == (280, 280) and png.mode == "RGB"
+    assert entries[0]["steps"] == 128  # the command line's default: exactness over speed
+    rc = cli.main(["explain", str(paths[1]), "--steps", "16", "--json"])
+    assert rc == 0 and json.loads(capsys.readouterr().out)[0]["steps"] == 16
+    for bad in ("1", "5000", "many"):
+        assert cli.main(["explain", str(paths[1]), "--steps", bad]) == 2
+        assert "--steps" in capsys.readouterr().err
     rc = cli.main(["explain", str(paths[1])])
     line = capsys.readouterr().out.strip()
     assert rc == 0 and line == f"{paths[1]}\t{labels[1]}\t{line.split(chr(9))[2]}\texplained: {labels[1]}"
