@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from digitpad.core.archs import NUM_CLASSES
-from digitpad.core.data.pixels import UNIT
+from digitpad.core.data.pixels import UNIT, model_pixels, to_model_input
+from digitpad.core.errors import TrainingError
 from digitpad.core.tfsetup import tf
 from digitpad.core.training.config import augment_mode
 from digitpad.core.training.drawn_augment import augment_drawn
@@ -124,6 +125,35 @@ def make_train_dataset(
     ds = T.data.Dataset.range(n).shuffle(n, seed=int(seed), reshuffle_each_iteration=True)
     ds = ds.batch(int(batch_size)).map(gather, num_parallel_calls=T.data.AUTOTUNE)
     return ds.prefetch(T.data.AUTOTUNE)
+
+
+def training_arrays(ds: Any, val_split: float, seed: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Check a data set's training part and split it: ``(x_train, y_train, x_val, y_val)``.
+
+    ``x_train`` keeps uint8 pixels 8-bit (:func:`make_train_dataset` scales each batch, so the
+    split and the tensor copy move a quarter of the bytes); ``x_val`` is the float32 model input
+    (``None`` when nothing is held out); labels are int64.
+
+    Raises
+    ------
+    TrainingError
+        No images, a count mismatch, images that are not 28x28, or labels outside 0..9.
+    DataError
+        Pixels that are neither uint8 nor floats in [0, 1].
+    """
+    x = model_pixels(ds.x_train)
+    y = np.asarray(ds.y_train).astype(np.int64).ravel()
+    if len(x) == 0:
+        raise TrainingError("the training data holds no images.")
+    if len(x) != len(y):
+        raise TrainingError(f"the training data has {len(x)} images but {len(y)} labels.")
+    if x.shape[1:] != (28, 28, 1):
+        raise TrainingError(f"training images must be 28x28, not {x.shape[1:3]}.")
+    if y.min() < 0 or y.max() > 9:
+        raise TrainingError("training labels must be whole numbers 0 to 9.")
+    x_train, y_train, x_val, y_val = split_data(x, y, val_split, seed)
+    return x_train, y_train, (None if x_val is None else to_model_input(x_val)), y_val
 
 
 def split_data(x: np.ndarray, y: np.ndarray, val_split: float, seed: int

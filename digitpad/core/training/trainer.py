@@ -27,8 +27,7 @@ from typing import Any
 import numpy as np
 
 from digitpad.core.archs import build_model, check_classifier, get_arch
-from digitpad.core.data import Dataset, load_dataset, to_model_input
-from digitpad.core.data.pixels import model_pixels
+from digitpad.core.data import Dataset, load_dataset
 from digitpad.core.errors import TrainingError
 from digitpad.core.tfsetup import describe_device, keras, resolve_device, tf
 from digitpad.core.training.calibrate import fit_on_validation
@@ -36,7 +35,7 @@ from digitpad.core.training.callbacks import RunCounter, engine_callbacks, fault
 from digitpad.core.training.config import TrainConfig, check_int
 from digitpad.core.training.evaluate import evaluate, predict_probabilities, scores
 from digitpad.core.training.events import Progress, RunStatus, TrainResult
-from digitpad.core.training.pipeline import make_train_dataset, split_data
+from digitpad.core.training.pipeline import make_train_dataset, training_arrays
 from digitpad.core.training.schedules import make_optimizer, make_schedule
 
 # Batches run per call of Keras's compiled train function. Each call costs fixed Python and
@@ -208,18 +207,7 @@ class Trainer:
         if cfg.train_limit is not None or cfg.test_limit is not None:
             ds = ds.subset(cfg.train_limit, cfg.test_limit, seed=cfg.seed)
         self.data_source = ds.source
-        x = model_pixels(ds.x_train)  # 8-bit stays 8-bit: the pipeline scales each batch
-        y = np.asarray(ds.y_train).astype(np.int64).ravel()
-        if len(x) == 0:
-            raise TrainingError("the training data holds no images.")
-        if len(x) != len(y):
-            raise TrainingError(f"the training data has {len(x)} images but {len(y)} labels.")
-        if x.shape[1:] != (28, 28, 1):
-            raise TrainingError(f"training images must be 28x28, not {x.shape[1:3]}.")
-        if y.min() < 0 or y.max() > 9:
-            raise TrainingError("training labels must be whole numbers 0 to 9.")
-        x_train, y_train, x_val, self.y_val = split_data(x, y, cfg.val_split, cfg.seed)
-        self.x_val = None if x_val is None else to_model_input(x_val)
+        x_train, y_train, self.x_val, self.y_val = training_arrays(ds, cfg.val_split, cfg.seed)
         self.x_test, self.y_test = ds.x_test, ds.y_test
         n = len(x_train)
         bs = int(cfg.batch_size)
