@@ -149,8 +149,9 @@ def test_integrated_gradients_are_complete(bundled, attributor, test_images):
     for image, row in zip(images[:8], probs, strict=True):
         target = int(np.argmax(row))
         gain = row[target] - blank[target]
-        assert float(fine.signed(image, target).sum()) == pytest.approx(gain, abs=0.03)
-        fine_errors.append(abs(float(fine.signed(image, target).sum()) - gain))
+        total = float(fine.signed(image, target).sum())
+        assert total == pytest.approx(gain, abs=0.03)
+        fine_errors.append(abs(total - gain))
         coarse_errors.append(abs(float(attributor.signed(image, target).sum()) - gain))
     assert np.mean(fine_errors) < np.mean(coarse_errors)  # more points, closer to the integral
 

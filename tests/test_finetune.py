@@ -66,7 +66,7 @@ def test_finetune_learns_a_style_and_keeps_mnist(tmp_path, model_file):
 
 
 def test_label_smoothing_and_temperature_come_from_the_starting_model(tmp_path):
-    from digitpad.core.finetune import carried_calibration
+    from digitpad.core.calibration import carried_calibration
 
     drawings = load_drawings(person_folder(tmp_path / "me", 1, seed=1))
 

@@ -50,6 +50,18 @@ def positive_int(text: str) -> int:
     return value
 
 
+#: Most integrated-gradient points per image (each is one image through the model, both ways).
+MAX_IG_STEPS = 1024
+
+
+def ig_steps(text: str) -> int:
+    """Integrated-gradient points: a whole number from 2 to :data:`MAX_IG_STEPS`."""
+    value = _whole(text)
+    if not 2 <= value <= MAX_IG_STEPS:
+        raise argparse.ArgumentTypeError(f"must be between 2 and {MAX_IG_STEPS}, got {value}")
+    return value
+
+
 def nonneg_int(text: str) -> int:
     """A whole number of at least 0."""
     value = _whole(text)

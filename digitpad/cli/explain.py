@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import IO, Any
 
+from digitpad.cli.argtypes import ig_steps
 from digitpad.cli.exits import EXIT_ERROR, EXIT_OK, PROG
 from digitpad.cli.models import load, model_path
 from digitpad.cli.predict import add_verdicts, verdict_json
@@ -22,21 +23,8 @@ def digit(text: str) -> int:
 
 
 #: Integrated-gradient points per image on the command line (not live: exactness over speed; the
-#: window's live view uses the Attributor's default, 32). Bounded: each point is one image through
-#: the model, forward and backward.
+#: window's live view uses the Attributor's default, 32; at most ``argtypes.MAX_IG_STEPS``).
 CLI_STEPS = 128
-MAX_STEPS = 1024
-
-
-def ig_steps(text: str) -> int:
-    """Integrated-gradient points: a whole number from 2 to :data:`MAX_STEPS` (argparse type)."""
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if not 2 <= value <= MAX_STEPS:
-        raise argparse.ArgumentTypeError(f"must be between 2 and {MAX_STEPS}, got {value}")
-    return value
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

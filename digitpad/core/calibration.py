@@ -201,6 +201,25 @@ def temperature_from_metadata(metadata: Mapping[str, Any] | None) -> float | Non
     return t if math.isfinite(t) and T_MIN <= t <= T_MAX else None
 
 
+def carried_calibration(metadata: Mapping[str, Any] | None) -> dict | None:
+    """A fine-tuned model's calibration entry: the starting model's temperature, marked as carried
+    over (``None`` when the starting ``metadata`` has none). Only the temperature travels: the
+    fit's error figures describe the starting model."""
+    entry = metadata.get(METADATA_KEY) if isinstance(metadata, Mapping) else None
+    if not isinstance(entry, Mapping) or "temperature" not in entry:
+        return None
+    fitted_on = str(entry.get("fitted_on") or "the starting model's validation data")
+    return {"method": entry.get("method", "temperature scaling"),
+            "temperature": entry["temperature"], "carried_over": True,
+            "fitted_on": f"{fitted_on}, carried over from the starting model"}
+
+
+def is_carried(metadata: Mapping[str, Any] | None) -> bool:
+    """Whether the stored temperature came from the model this one was fine-tuned from."""
+    entry = metadata.get(METADATA_KEY) if isinstance(metadata, Mapping) else None
+    return isinstance(entry, Mapping) and entry.get("carried_over") is True
+
+
 def confidence_text(temperature: float | None, *, carried: bool = False) -> str:
     """One line for ``digitpad info`` / the GUI: how the shown confidence is computed.
 
@@ -214,6 +233,6 @@ def confidence_text(temperature: float | None, *, carried: bool = False) -> str:
 
 __all__ = [
     "BINS", "EPSILON", "METADATA_KEY", "T_MAX", "T_MIN", "Reliability", "apply_temperature",
-    "calibration_metadata", "confidence_text", "expected_calibration_error", "fit_temperature",
+    "calibration_metadata", "carried_calibration", "confidence_text", "is_carried", "expected_calibration_error", "fit_temperature",
     "nll", "reliability", "temperature_from_metadata",
 ]

@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from digitpad.core.calibration import METADATA_KEY as CALIBRATION_KEY
+from digitpad.core.calibration import carried_calibration
 from digitpad.core.data import Dataset, load_dataset, to_model_input, unit_to_pixels
 from digitpad.core.errors import DataError
 from digitpad.core.personal.load import Drawings
@@ -306,26 +308,12 @@ class Finetuner:
         metadata["test_accuracy"] = after.mnist_accuracy
         calibration = carried_calibration(self.base_metadata)
         if calibration is not None:
-            metadata["calibration"] = calibration
+            metadata[CALIBRATION_KEY] = calibration
         return FinetuneResult(
             model=result.model, base_model=self.model, before=before, after=after,
             held_out=len(held), trained_drawings=len(mine), trained_images=len(x),
             status=result.status, reason=result.reason, elapsed=time.perf_counter() - t0,
             metadata=metadata, held_out_index=held_idx.tolist())
-
-
-def carried_calibration(base_metadata: dict) -> dict | None:
-    """The starting model's stored temperature, marked as carried over; None without one.
-
-    Only the temperature travels: the fit's error figures describe the starting model.
-    """
-    calibration = base_metadata.get("calibration")
-    if not isinstance(calibration, dict) or "temperature" not in calibration:
-        return None
-    fitted_on = str(calibration.get("fitted_on") or "the starting model's validation data")
-    return {"method": calibration.get("method", "temperature scaling"),
-            "temperature": calibration["temperature"], "carried_over": True,
-            "fitted_on": f"{fitted_on}, carried over from the starting model"}
 
 
 def finetune(model: Any, drawings: Drawings, **kwargs: Any) -> FinetuneResult:

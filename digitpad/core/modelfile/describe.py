@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from digitpad.core.calibration import confidence_text, temperature_from_metadata
+from digitpad.core.calibration import confidence_text, is_carried, temperature_from_metadata
 from digitpad.core.errors import ModelFileError
 from digitpad.core.modelfile.adapt import input_dtype, layer_activation, shape_text, single_shape
 from digitpad.core.modelfile.formats import format_for_suffix
@@ -48,12 +48,6 @@ def layer_rows(model: Any, prefix: str = "") -> list[dict]:
             "activation": layer_activation(layer),
         })
     return rows
-
-
-def _carried(metadata: dict | None) -> bool:
-    """Whether the stored temperature came from the model this one was fine-tuned from."""
-    entry = metadata.get("calibration") if isinstance(metadata, dict) else None
-    return isinstance(entry, dict) and entry.get("carried_over") is True
 
 
 def describe(path: str | os.PathLike) -> dict:
@@ -148,7 +142,7 @@ def describe_model(model: Any, *, name: str, metadata: dict | None = None,
         "optimizer": type(optimizer).__name__ if optimizer is not None else None,
         "optimizer_state": bool(optimizer_state),
         "confidence": confidence_text(temperature_from_metadata(metadata),
-                                      carried=_carried(metadata)),
+                                      carried=is_carried(metadata)),
     }
 
 

@@ -138,9 +138,9 @@ def training_arrays(ds: Any, val_split: float, seed: int
     Raises
     ------
     TrainingError
-        No images, a count mismatch, images that are not 28x28, or labels outside 0..9.
+        No images, a count mismatch, or labels outside 0..9.
     DataError
-        Pixels that are neither uint8 nor floats in [0, 1].
+        Images that are not 28x28, or pixels that are neither uint8 nor floats in [0, 1].
     """
     x = model_pixels(ds.x_train)
     y = np.asarray(ds.y_train).astype(np.int64).ravel()
@@ -148,8 +148,6 @@ def training_arrays(ds: Any, val_split: float, seed: int
         raise TrainingError("the training data holds no images.")
     if len(x) != len(y):
         raise TrainingError(f"the training data has {len(x)} images but {len(y)} labels.")
-    if x.shape[1:] != (28, 28, 1):
-        raise TrainingError(f"training images must be 28x28, not {x.shape[1:3]}.")
     if y.min() < 0 or y.max() > 9:
         raise TrainingError("training labels must be whole numbers 0 to 9.")
     x_train, y_train, x_val, y_val = split_data(x, y, val_split, seed)
